@@ -1,0 +1,44 @@
+"""Helpers for tests: run the real CLI as a subprocess with a clean environment."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tutor import dataset
+
+
+def find_dataset() -> Path | None:
+    """The course dataset from TUTOR_DATA or the tutor's download cache, if present."""
+    env = os.environ.get("TUTOR_DATA")
+    if env and Path(env).is_file():
+        return Path(env)
+    cached = dataset.cached_path()
+    return cached if cached.is_file() else None
+
+
+def tutor_env(data: Path | None, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TUTOR_", "NO_COLOR", "FORCE_COLOR"))}
+    if data is not None:
+        env["TUTOR_DATA"] = str(data)
+    # Never download in tests: a cache folder that does not exist.
+    env["TUTOR_CACHE"] = extra.pop("TUTOR_CACHE", "/nonexistent/tutor-test-cache")
+    env["COLUMNS"] = "120"
+    env.update(extra)
+    return env
+
+
+def run_tutor(args: list[str], *, data: Path | None = None, input: str | None = None, timeout: float = 120,
+              env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m tutor ARGS`` as a real process with no terminal."""
+    return subprocess.run(
+        [sys.executable, "-m", "tutor", *args],
+        input=input if input is not None else "",
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env or tutor_env(data),
+        cwd=cwd,
+    )

@@ -1,0 +1,423 @@
+"""The ``tutor`` command line (Typer).
+
+Flags here are a contract: instructors' scripts and the tests drive them. Keep the
+imports at the top light (no pandas, scikit-learn or Azure SDK) so ``tutor --help``
+answers at once; the steps import what they need when they run.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, Iterator, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from tutor import __version__, ui
+from tutor.errors import ProgressError, TutorError, UsageError
+from tutor.names import username_problem
+from tutor.paths import CourseDir
+
+app = typer.Typer(
+    name="tutor",
+    help="An interactive tutor for the Azure Machine Learning taxi-fare course. "
+         "It runs every step for real, on an embedded local workspace (no Azure account needed) or on Azure ML.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+lessons_app = typer.Typer(help="The course outline, and tools for lesson authors.", invoke_without_command=True)
+app.add_typer(lessons_app, name="lessons")
+
+
+# -- shared options ---------------------------------------------------------------------------
+UsernameOpt = Annotated[Optional[str], typer.Option("--username", "-u", help="The learner's name (1-8 lower-case letters/digits).")]
+CourseDirOpt = Annotated[Path, typer.Option("--course-dir", "-C", help="Where the learner's files go (progress, data, scripts, workspace).",
+                                            file_okay=False)]
+YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Answer every prompt with its default; needs no terminal.")]
+PlainOpt = Annotated[bool, typer.Option("--plain", help="No colours, no animation, ASCII only; numbered menus instead of arrow keys.")]
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"aml-tutor {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")] = False,
+) -> None:
+    """aml-tutor."""
+
+
+@contextmanager
+def handled(console: Console) -> Iterator[None]:
+    """Turn a :class:`TutorError` into a clear message and an exit code, never a traceback."""
+    try:
+        yield
+    except TutorError as exc:
+        ui.error_panel(console, exc.what, exc.fix)
+        raise typer.Exit(exc.exit_code) from None
+    except KeyboardInterrupt:
+        console.print("Stopped. Nothing already saved was lost.")
+        raise typer.Exit(130) from None
+
+
+def _err_console(plain: bool = False) -> Console:
+    return ui.make_console(plain=plain, stderr=True)
+
+
+def _existing_learners(course_dir: CourseDir) -> list[str]:
+    if not course_dir.progress.is_dir():
+        return []
+    return sorted(p.stem for p in course_dir.progress.glob("*.json") if not p.name.startswith("."))
+
+
+def _default_username(course_dir: CourseDir) -> str:
+    learners = _existing_learners(course_dir)
+    if len(learners) == 1:
+        return learners[0]
+    try:
+        user = getpass.getuser().lower()
+    except Exception:  # noqa: BLE001 - no user name on this system
+        return ""
+    return user if username_problem(user) is None else ""
+
+
+def _resolve_username(username: str | None, course_dir: CourseDir, prompter: Any | None) -> str:
+    if username is not None:
+        problem = username_problem(username)
+        if problem:
+            raise UsageError(problem, "Pass a valid --username.")
+        return username
+    default = _default_username(course_dir)
+    if prompter is not None and prompter.interactive:
+        return prompter.text("Your username (names your Azure resources)", default, validate=username_problem)
+    if not default:
+        learners = _existing_learners(course_dir)
+        hint = f" Learners in {course_dir.progress}: {', '.join(learners)}." if learners else ""
+        raise UsageError("No username was given and none could be chosen.", f"Pass --username NAME.{hint}")
+    return default
+
+
+def _load_course():
+    from tutor.lessons import load_course
+
+    return load_course()
+
+
+# -- start ----------------------------------------------------------------------------------------
+@app.command()
+def start(
+    username: UsernameOpt = None,
+    workspace: Annotated[Optional[str], typer.Option("--workspace", "-w", help="'local' for the embedded workspace, or the path of an Azure ML config.json.")] = None,
+    course_dir: CourseDirOpt = Path("."),
+    lesson: Annotated[Optional[str], typer.Option("--lesson", "-l", help="Work on this lesson only (see `tutor lessons`).")] = None,
+    data: Annotated[Optional[Path], typer.Option("--data", help="A local copy of green_taxi_data.parquet (else TUTOR_DATA, the cache, or a download).", dir_okay=False)] = None,
+    yes: YesOpt = False,
+    plain: PlainOpt = False,
+) -> None:
+    """Start the course, or continue where you stopped."""
+    from tutor.progress import Progress
+    from tutor.prompts import Choice, Quit, make_prompter
+    from tutor.steps.base import Settings
+    from tutor.wizard import Wizard
+
+    console = ui.make_console(plain=plain)
+    with handled(console):
+        course = _load_course()
+        if lesson is not None:
+            course.lesson(lesson)  # a clear error for an unknown lesson, before any prompt
+        cdir = CourseDir(course_dir)
+        prompter = make_prompter(console, assume_yes=yes, plain=plain)
+        try:
+            name = _resolve_username(username, cdir, prompter)
+            path = cdir.progress_file(name)
+            recorded = _recorded_workspace(path)
+            if workspace is None:
+                default_ws = recorded or "local"
+                if prompter.interactive and recorded is None:
+                    workspace = prompter.choose(
+                        "Which workspace?",
+                        [Choice("local", "The embedded local workspace (no Azure account needed)", "l"),
+                         Choice("config", "An Azure ML workspace (I have a config.json)", "a")],
+                        "local")
+                    if workspace == "config":
+                        workspace = prompter.text("Path of the workspace's config.json", "config.json",
+                                                  validate=lambda p: None if Path(p).expanduser().is_file()
+                                                  else f"There is no file {p}.")
+                else:
+                    workspace = default_ws
+        except Quit:
+            console.print("Nothing started.")
+            raise typer.Exit(0) from None
+        if workspace != "local":
+            ws_path = Path(workspace).expanduser()
+            if not ws_path.is_file():
+                raise UsageError(f"--workspace {workspace}: there is no such config file.",
+                                 "Pass 'local' for the embedded workspace, or the path of your workspace's config.json.")
+            workspace = str(ws_path.resolve())
+        settings = Settings(username=name, course_dir=cdir, workspace=workspace, data=data, assume_yes=yes)
+        ws_kind, ws_name = _workspace_identity(settings)
+        with Progress.open(path, name, workspace_kind=ws_kind, workspace_name=ws_name) as progress:
+            progress.set_workspace(ws_kind, ws_name, None if workspace == "local" else workspace)
+            progress.save()
+            console.print(Text(f"aml-tutor {__version__} · learner {name} · workspace {ws_name} ({ws_kind}) · "
+                               f"course folder {cdir.root}", style="dim"))
+            outcome = Wizard(course, settings, progress, console, prompter).run(lesson)
+        raise typer.Exit(outcome.exit_code)
+
+
+def _recorded_workspace(path: Path) -> str | None:
+    from tutor.progress import read_document
+
+    try:
+        doc = read_document(path)
+    except (FileNotFoundError, ProgressError):
+        return None
+    ws = doc.get("workspace") or {}
+    if ws.get("kind") == "local" and not ws.get("config"):
+        return "local"
+    config = ws.get("config")
+    return config if config and Path(config).is_file() else None
+
+
+def _workspace_identity(settings: Any) -> tuple[str, str]:
+    if settings.workspace == "local":
+        return "local", f"{settings.username}-ws"
+    try:
+        config = json.loads(Path(settings.workspace).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"{settings.workspace} is not a readable workspace config ({exc}).",
+                         "Download config.json again from the Azure portal (workspace overview), or use --workspace local.") from None
+    if not isinstance(config, dict):
+        raise UsageError(f"{settings.workspace} is not a workspace config (expected a JSON object).",
+                         "Download config.json again from the Azure portal.")
+    if config.get("embedded_path"):
+        return "local", str(config.get("workspace_name") or Path(config["embedded_path"]).name)
+    return "azure", str(config.get("workspace_name") or "?")
+
+
+# -- status ----------------------------------------------------------------------------------------
+def status_report(course: Any, doc: dict[str, Any]) -> dict[str, Any]:
+    """The JSON shape of ``tutor status --json`` (also used by the text view)."""
+    steps_out = []
+    current_found = False
+    totals = {"done": 0, "skipped": 0, "failed": 0, "running": 0, "pending": 0}
+    for lesson in course.lessons:
+        for step in lesson.steps:
+            entry = doc["steps"].get(step.key, {})
+            status = entry.get("status") or "pending"
+            if status == "running":
+                status_shown = "interrupted"
+            else:
+                status_shown = status
+            is_current = False
+            if not current_found and status not in ("done", "skipped"):
+                is_current = current_found = True
+            totals[status if status in totals else "pending"] += 1
+            steps_out.append({
+                "key": step.key,
+                "lesson": lesson.id,
+                "step": step.id,
+                "title": step.title,
+                "status": status_shown,
+                "current": is_current,
+                "attempts": entry.get("attempts", 0),
+                "failures": entry.get("failures", 0),
+                "hints_used": entry.get("hints_used", 0),
+                "duration_s": entry.get("duration_s"),
+                "time_spent_s": entry.get("time_spent_s", 0.0),
+                "started_at": entry.get("started_at"),
+                "finished_at": entry.get("finished_at"),
+                "evidence": entry.get("evidence", {}),
+                "question": entry.get("question"),
+            })
+    return {
+        "learner": doc["learner"],
+        "workspace": doc.get("workspace"),
+        "schema_version": doc.get("schema_version"),
+        "updated_at": doc.get("updated_at"),
+        "totals": {**totals, "steps": len(steps_out)},
+        "time_spent_s": round(sum(s["time_spent_s"] or 0 for s in steps_out), 3),
+        "current_step": next((s["key"] for s in steps_out if s["current"]), None),
+        "steps": steps_out,
+    }
+
+
+def _evidence_brief(evidence: dict[str, Any], limit: int = 70) -> str:
+    parts = []
+    for key, value in evidence.items():
+        if isinstance(value, (dict, list)):
+            continue
+        if isinstance(value, float):
+            value = f"{value:.4g}"
+        parts.append(f"{key}={value}")
+    text = ", ".join(parts)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+@app.command()
+def status(
+    username: UsernameOpt = None,
+    course_dir: CourseDirOpt = Path("."),
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    plain: PlainOpt = False,
+) -> None:
+    """Every lesson and step: done, current, skipped or failed, with time spent and evidence."""
+    from tutor.progress import read_document
+
+    console = ui.make_console(plain=plain)
+    with handled(_err_console(plain)):
+        cdir = CourseDir(course_dir)
+        name = _resolve_username(username, cdir, None)
+        path = cdir.progress_file(name)
+        try:
+            doc = read_document(path)
+        except FileNotFoundError:
+            raise ProgressError(f"There is no progress for '{name}' in {cdir.progress}.",
+                                f"Start the course with `tutor start --username {name} --course-dir {cdir.root}`.") from None
+        report = status_report(_load_course(), doc)
+    if as_json:
+        print(json.dumps(report, indent=2))
+        return
+    marks = {"done": ("✓ done", "green"), "skipped": ("» skipped", "yellow"), "failed": ("✗ failed", "red"),
+             "interrupted": ("… interrupted", "yellow"), "pending": ("· to do", "dim")}
+    table = Table(title=f"{report['learner']} · workspace {report['workspace'].get('name')} "
+                        f"({report['workspace'].get('kind')})", box=ui.boxes(console), title_justify="left")
+    for col in ("step", "status", "time", "tries", "hints", "evidence"):
+        table.add_column(col, justify="right" if col in ("time", "tries", "hints") else "left")
+    for s in report["steps"]:
+        label, style = marks.get(s["status"], (s["status"], ""))
+        if s["current"]:
+            label, style = ("→ current" if s["status"] == "pending" else label + " (current)"), "bold cyan"
+        spent = s["time_spent_s"] or 0
+        table.add_row(s["key"], Text(label, style=style), f"{spent:.1f}s" if spent else "", str(s["attempts"] or ""),
+                      str(s["hints_used"] or ""), _evidence_brief(s["evidence"]))
+    console.print(table)
+    t = report["totals"]
+    console.print(f"{t['done']} of {t['steps']} steps done, {t['skipped']} skipped, {t['failed']} failed; "
+                  f"{report['time_spent_s']:.0f}s of work.", highlight=False)
+
+
+# -- lessons ------------------------------------------------------------------------------------------
+@lessons_app.callback()
+def lessons(ctx: typer.Context, plain: PlainOpt = False) -> None:
+    """The course outline: lessons and their steps."""
+    if ctx.invoked_subcommand is not None:
+        return
+    console = ui.make_console(plain=plain)
+    with handled(console):
+        course = _load_course()
+    for lesson in course.lessons:
+        table = Table(title=f"Day {lesson.day} · {lesson.title}  [{lesson.id}]", box=ui.boxes(console),
+                      title_justify="left", show_header=False)
+        table.add_column("id", style="cyan")
+        table.add_column("title")
+        table.add_column("ref", style="dim")
+        for step in lesson.steps:
+            table.add_row(step.key, step.title, step.ref)
+        console.print(table)
+
+
+@lessons_app.command("check")
+def lessons_check(
+    files: Annotated[Optional[list[Path]], typer.Argument(help="Lesson files to check (default: the shipped lessons).")] = None,
+) -> None:
+    """Validate lesson files: fields, ids, actions, parameters, templates, questions."""
+    from tutor.lessons import load_course, load_lesson
+
+    console = ui.make_console()
+    with handled(console):
+        if files:
+            for f in files:
+                lesson = load_lesson(f)
+                console.print(f"ok  {f}  ({lesson.id}: {len(lesson.steps)} steps)", highlight=False)
+            if len(files) > 1:
+                load_course(list(files))
+        else:
+            course = load_course()
+            for lesson in course.lessons:
+                console.print(f"ok  {lesson.path.name}  ({lesson.id}: {len(lesson.steps)} steps)", highlight=False)
+
+
+# -- reset ----------------------------------------------------------------------------------------------
+@app.command()
+def reset(
+    username: UsernameOpt = None,
+    course_dir: CourseDirOpt = Path("."),
+    step: Annotated[Optional[str], typer.Option("--step", help="Run this step again next time (lesson/step or its id).")] = None,
+    lesson: Annotated[Optional[str], typer.Option("--lesson", help="Run every step of this lesson again.")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Forget all of this learner's progress.")] = False,
+    yes: YesOpt = False,
+) -> None:
+    """Forget finished steps so they run again (asks first; --yes answers it)."""
+    from tutor.progress import Progress
+    from tutor.prompts import Quit, make_prompter
+
+    console = ui.make_console()
+    with handled(console):
+        if sum(bool(x) for x in (step, lesson, all_)) != 1:
+            raise UsageError("Say what to reset: exactly one of --step ID, --lesson ID or --all.",
+                             "For example: tutor reset --step day1-data/prepare")
+        cdir = CourseDir(course_dir)
+        name = _resolve_username(username, cdir, None)
+        course = _load_course()
+        if step:
+            keys = [course.find_step(step).key]
+            what = f"step {keys[0]}"
+        elif lesson:
+            keys = [s.key for s in course.lesson(lesson).steps]
+            what = f"the {len(keys)} steps of lesson {lesson}"
+        else:
+            keys = None
+            what = "all progress"
+        path = cdir.progress_file(name)
+        with Progress.open(path, name, create=False) as progress:
+            if keys is None:
+                keys = list(progress.steps)
+            prompter = make_prompter(console, assume_yes=yes, plain=False)
+            try:
+                sure = yes or prompter.confirm(f"Forget {what} for {name}? (Files and workspace resources stay.)", False)
+            except Quit:
+                sure = False
+            if not sure:
+                console.print("Nothing was reset.")
+                raise typer.Exit(1)
+            removed = progress.reset(keys)
+        console.print(f"Reset {len(removed)} step(s) for {name}. `tutor start` runs them again.", highlight=False)
+
+
+# -- data ----------------------------------------------------------------------------------------------
+@app.command("data")
+def data_command(
+    data: Annotated[Optional[Path], typer.Option("--data", help="Check this local copy instead.", dir_okay=False)] = None,
+) -> None:
+    """Find the course dataset (download it into the cache if needed) and print its path."""
+    from rich.progress import Progress as Bar
+
+    from tutor import dataset
+
+    console = _err_console()
+    with handled(console):
+        with Bar(console=console, transient=True) as bar:
+            task = bar.add_task("Downloading the course dataset", total=dataset.SIZE)
+            found = dataset.locate(data, on_progress=lambda done, total: bar.update(task, completed=done, total=total))
+    console.print(f"The course dataset ({found.source}, sha256 verified):", highlight=False)
+    print(found.path)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,424 @@
+"""The course as data: loading and validating ``lessons/*.toml``.
+
+Each file is one lesson (a coherent part of a course day) holding ordered steps. The
+loader checks everything it can before a class starts: required fields, duplicate ids,
+unknown actions and parameters, template variables, question answers, ``done_when``
+expressions. A problem is reported as a :class:`~tutor.errors.LessonError` naming the
+file, the step and the reason. The format is documented in ``lessons/README.md``.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tutor.errors import LessonError
+
+# Variables a lesson may use in its parameters, code and explanations.
+TEMPLATE_VARIABLES = frozenset({"username", "workspace", "course_dir"})
+
+QUESTION_KINDS = ("select", "text", "number")
+
+# done_when: "<evidence key> <op> <literal>" or "<evidence key> exists"
+_CHECK_RE = re.compile(
+    r"^\s*(?P<key>[A-Za-z_][\w.]*)\s*(?:(?P<op>==|!=|>=|<=|>|<)\s*(?P<value>.+?)|\s+(?P<exists>exists))\s*$"
+)
+
+_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+
+@dataclass(frozen=True)
+class Check:
+    """One ``done_when`` condition on a step's evidence."""
+
+    key: str
+    op: str  # "==", "!=", ">=", "<=", ">", "<", "exists"
+    value: Any = None
+    source: str = ""
+
+    def holds(self, evidence: dict[str, Any]) -> bool:
+        found, actual = lookup(evidence, self.key)
+        if self.op == "exists":
+            return found and actual is not None
+        if not found:
+            return False
+        try:
+            if self.op == "==":
+                return _eq(actual, self.value)
+            if self.op == "!=":
+                return not _eq(actual, self.value)
+            if self.op == ">=":
+                return actual >= self.value
+            if self.op == "<=":
+                return actual <= self.value
+            if self.op == ">":
+                return actual > self.value
+            if self.op == "<":
+                return actual < self.value
+        except TypeError:
+            return False
+        return False
+
+
+def _eq(actual: Any, expected: Any) -> bool:
+    if isinstance(actual, float) or isinstance(expected, float):
+        try:
+            return abs(float(actual) - float(expected)) <= 1e-9 * max(1.0, abs(float(expected)))
+        except (TypeError, ValueError):
+            return False
+    return actual == expected
+
+
+def lookup(data: dict[str, Any], dotted: str) -> tuple[bool, Any]:
+    """``lookup({"a": {"b": 1}}, "a.b") == (True, 1)``."""
+    current: Any = data
+    for part in dotted.split("."):
+        if isinstance(current, dict) and part in current:
+            current = current[part]
+        else:
+            return False, None
+    return True, current
+
+
+@dataclass(frozen=True)
+class Question:
+    kind: str
+    prompt: str
+    choices: tuple[str, ...] = ()
+    # Exactly one of answer / answer_from is set.
+    answer: Any = None
+    answer_from: str | None = None  # an evidence key
+    tolerance: float = 0.0  # for number questions
+    hints: tuple[str, ...] = ()
+    explanation: str = ""  # shown after a right answer
+
+    def expected(self, evidence: dict[str, Any]) -> Any:
+        if self.answer_from is None:
+            return self.answer
+        found, value = lookup(evidence, self.answer_from)
+        return value if found else None
+
+    def is_right(self, given: str, evidence: dict[str, Any]) -> bool:
+        expected = self.expected(evidence)
+        if expected is None:
+            return False
+        if self.kind == "number":
+            try:
+                return abs(float(given) - float(expected)) <= self.tolerance
+            except (TypeError, ValueError):
+                return False
+        return str(given).strip().casefold() == str(expected).strip().casefold()
+
+
+@dataclass(frozen=True)
+class Step:
+    id: str
+    title: str
+    explanation: str
+    action: str
+    lesson_id: str
+    params: dict[str, Any] = field(default_factory=dict)
+    code: dict[str, str] = field(default_factory=dict)  # language -> code
+    hints: tuple[str, ...] = ()
+    question: Question | None = None
+    done_when: tuple[Check, ...] = ()
+    # Course-day reference, e.g. "Day 1, step 7", shown in the header.
+    ref: str = ""
+
+    @property
+    def key(self) -> str:
+        """The course-wide id: ``<lesson>/<step>``."""
+        return f"{self.lesson_id}/{self.id}"
+
+
+@dataclass(frozen=True)
+class Lesson:
+    id: str
+    title: str
+    day: int
+    order: int
+    summary: str
+    steps: tuple[Step, ...]
+    path: Path
+
+
+@dataclass(frozen=True)
+class Course:
+    lessons: tuple[Lesson, ...]
+
+    @property
+    def steps(self) -> list[Step]:
+        return [step for lesson in self.lessons for step in lesson.steps]
+
+    def lesson(self, lesson_id: str) -> Lesson:
+        for lesson in self.lessons:
+            if lesson.id == lesson_id:
+                return lesson
+        known = ", ".join(lesson.id for lesson in self.lessons)
+        raise LessonError(f"There is no lesson '{lesson_id}'.", f"Known lessons: {known}. `tutor lessons` lists them.")
+
+    def find_step(self, ref: str) -> Step:
+        """A step by ``lesson/step`` or by its bare id when that is unique."""
+        matches = [s for s in self.steps if s.key == ref or s.id == ref]
+        if len(matches) == 1:
+            return matches[0]
+        if not matches:
+            raise LessonError(f"There is no step '{ref}'.", "`tutor lessons` lists every step as lesson/step.")
+        keys = ", ".join(s.key for s in matches)
+        raise LessonError(f"'{ref}' names several steps: {keys}.", "Name it as lesson/step.")
+
+
+def _fail(path: Path, where: str | None, reason: str) -> LessonError:
+    place = f"{path}" + (f", step '{where}'" if where else "")
+    return LessonError(
+        f"The lesson file {place} cannot be used: {reason}",
+        "Fix the file (the format is described in lessons/README.md) and run `tutor lessons check`.",
+    )
+
+
+def _template_fields(text: str) -> set[str]:
+    names: set[str] = set()
+    for _, name, _, _ in string.Formatter().parse(text):
+        if name is not None:
+            names.add(name)
+    return names
+
+
+def _check_templates(value: Any, path: Path, where: str | None, what: str) -> None:
+    if isinstance(value, str):
+        try:
+            names = _template_fields(value)
+        except ValueError as exc:
+            raise _fail(path, where, f"{what} has a broken {{...}} template ({exc}); write {{{{ and }}}} for literal braces.") from None
+        unknown = sorted(n for n in names if n not in TEMPLATE_VARIABLES)
+        if unknown:
+            allowed = ", ".join("{" + v + "}" for v in sorted(TEMPLATE_VARIABLES))
+            raise _fail(path, where, f"{what} uses the unknown template variable {{{unknown[0]}}} (allowed: {allowed}).")
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            _check_templates(v, path, where, f"{what}.{k}")
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            _check_templates(v, path, where, f"{what}[{i}]")
+
+
+def render(value: Any, variables: dict[str, str]) -> Any:
+    """Fill ``{username}`` and friends into strings, recursively."""
+    if isinstance(value, str):
+        return value.format_map(variables)
+    if isinstance(value, dict):
+        return {k: render(v, variables) for k, v in value.items()}
+    if isinstance(value, list):
+        return [render(v, variables) for v in value]
+    return value
+
+
+def _literal(text: str) -> Any:
+    text = text.strip()
+    if text in ("true", "false"):
+        return text == "true"
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
+        return text[1:-1]
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+def _str_list(raw: Any, path: Path, where: str | None, what: str) -> tuple[str, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not all(isinstance(x, str) for x in raw):
+        raise _fail(path, where, f"'{what}' must be a list of strings.")
+    return tuple(raw)
+
+
+def _require_str(table: dict[str, Any], name: str, path: Path, where: str | None) -> str:
+    value = table.get(name)
+    if value is None:
+        raise _fail(path, where, f"the field '{name}' is missing.")
+    if not isinstance(value, str) or not value.strip():
+        raise _fail(path, where, f"the field '{name}' must be a non-empty string.")
+    return value
+
+
+def _parse_question(raw: Any, path: Path, where: str) -> Question:
+    if not isinstance(raw, dict):
+        raise _fail(path, where, "'question' must be a table.")
+    known = {"kind", "prompt", "choices", "answer", "answer_from", "tolerance", "hints", "explanation"}
+    extra = sorted(set(raw) - known)
+    if extra:
+        raise _fail(path, where, f"the question has an unknown field '{extra[0]}' (known: {', '.join(sorted(known))}).")
+    kind = raw.get("kind", "select")
+    if kind not in QUESTION_KINDS:
+        raise _fail(path, where, f"question kind '{kind}' is not one of {', '.join(QUESTION_KINDS)}.")
+    prompt = _require_str(raw, "prompt", path, where)
+    choices = _str_list(raw.get("choices"), path, where, "question.choices")
+    has_answer = "answer" in raw
+    answer_from = raw.get("answer_from")
+    if has_answer == (answer_from is not None):
+        raise _fail(path, where, "a question needs exactly one of 'answer' (fixed) or 'answer_from' (an evidence key).")
+    if kind == "select" and not choices:
+        raise _fail(path, where, "a select question needs 'choices'.")
+    answer = raw.get("answer")
+    if has_answer and kind == "select" and str(answer) not in choices:
+        raise _fail(path, where, f"the answer '{answer}' is not one of the choices.")
+    if has_answer and kind == "number" and not isinstance(answer, (int, float)):
+        raise _fail(path, where, "a number question's 'answer' must be a number.")
+    tolerance = raw.get("tolerance", 0.0)
+    if not isinstance(tolerance, (int, float)) or tolerance < 0:
+        raise _fail(path, where, "'tolerance' must be a number >= 0.")
+    hints = _str_list(raw.get("hints"), path, where, "question.hints")
+    return Question(
+        kind=kind,
+        prompt=prompt,
+        choices=choices,
+        answer=answer,
+        answer_from=answer_from,
+        tolerance=float(tolerance),
+        hints=hints,
+        explanation=str(raw.get("explanation", "")),
+    )
+
+
+def _parse_check(text: Any, path: Path, where: str) -> Check:
+    if not isinstance(text, str):
+        raise _fail(path, where, "each 'done_when' entry must be a string like \"rows == 23222\".")
+    match = _CHECK_RE.match(text)
+    if not match:
+        raise _fail(
+            path,
+            where,
+            f"'done_when' entry {text!r} is not of the form '<evidence key> <op> <value>' "
+            "(op one of == != >= <= > <) or '<evidence key> exists'.",
+        )
+    if match.group("exists"):
+        return Check(key=match.group("key"), op="exists", source=text)
+    return Check(key=match.group("key"), op=match.group("op"), value=_literal(match.group("value")), source=text)
+
+
+STEP_FIELDS = {"id", "title", "explanation", "action", "params", "code", "hints", "question", "done_when", "ref"}
+LESSON_FIELDS = {"id", "title", "day", "order", "summary", "steps"}
+
+
+def load_lesson(path: Path, actions: dict[str, Any] | None = None) -> Lesson:
+    """Parse and validate one lesson file."""
+    if actions is None:
+        from tutor.steps import registry
+
+        actions = registry()
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise _fail(path, None, f"it is not valid TOML ({exc}).") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise _fail(path, None, f"it cannot be read ({exc}).") from None
+
+    extra = sorted(set(raw) - LESSON_FIELDS)
+    if extra:
+        raise _fail(path, None, f"unknown top-level field '{extra[0]}' (known: {', '.join(sorted(LESSON_FIELDS))}).")
+    lesson_id = _require_str(raw, "id", path, None)
+    if not _ID_RE.match(lesson_id):
+        raise _fail(path, None, f"the lesson id '{lesson_id}' must be lower-case letters, digits and hyphens.")
+    title = _require_str(raw, "title", path, None)
+    day = raw.get("day", 1)
+    order = raw.get("order", 0)
+    if not isinstance(day, int) or not isinstance(order, int):
+        raise _fail(path, None, "'day' and 'order' must be whole numbers.")
+    raw_steps = raw.get("steps")
+    if not isinstance(raw_steps, list) or not raw_steps:
+        raise _fail(path, None, "it has no steps (write each as a [[steps]] table).")
+
+    steps: list[Step] = []
+    seen: set[str] = set()
+    for index, raw_step in enumerate(raw_steps, start=1):
+        if not isinstance(raw_step, dict):
+            raise _fail(path, f"#{index}", "each step must be a [[steps]] table.")
+        step_id = raw_step.get("id")
+        where = step_id if isinstance(step_id, str) and step_id else f"#{index}"
+        step_id = _require_str(raw_step, "id", path, where)
+        if not _ID_RE.match(step_id):
+            raise _fail(path, where, "a step id must be lower-case letters, digits and hyphens.")
+        if step_id in seen:
+            raise _fail(path, where, "this step id is used twice in the lesson.")
+        seen.add(step_id)
+        unknown = sorted(set(raw_step) - STEP_FIELDS)
+        if unknown:
+            raise _fail(path, where, f"unknown field '{unknown[0]}' (known: {', '.join(sorted(STEP_FIELDS))}).")
+        step_title = _require_str(raw_step, "title", path, where)
+        explanation = _require_str(raw_step, "explanation", path, where)
+        action_name = _require_str(raw_step, "action", path, where)
+        if action_name not in actions:
+            known = ", ".join(sorted(actions))
+            raise _fail(path, where, f"unknown action '{action_name}' (known actions: {known}).")
+        spec = actions[action_name]
+        params = raw_step.get("params", {})
+        if not isinstance(params, dict):
+            raise _fail(path, where, "'params' must be a table.")
+        unknown_params = sorted(set(params) - spec.params)
+        if unknown_params:
+            takes = ", ".join(sorted(spec.params)) or "no parameters"
+            raise _fail(path, where, f"the action '{action_name}' has no parameter '{unknown_params[0]}' (it takes: {takes}).")
+        missing = sorted(spec.required - set(params))
+        if missing:
+            raise _fail(path, where, f"the action '{action_name}' needs the parameter '{missing[0]}'.")
+        _check_templates(params, path, where, "params")
+        code = raw_step.get("code", {})
+        if not isinstance(code, dict) or not all(isinstance(v, str) for v in code.values()):
+            raise _fail(path, where, "'code' must be a table of language = \"\"\"code\"\"\" strings.")
+        _check_templates(code, path, where, "code")
+        _check_templates(explanation, path, where, "explanation")
+        hints = _str_list(raw_step.get("hints"), path, where, "hints")
+        question = _parse_question(raw_step["question"], path, where) if "question" in raw_step else None
+        checks_raw = raw_step.get("done_when", [])
+        if not isinstance(checks_raw, list):
+            raise _fail(path, where, "'done_when' must be a list of strings.")
+        checks = tuple(_parse_check(c, path, where) for c in checks_raw)
+        steps.append(
+            Step(
+                id=step_id,
+                title=step_title,
+                explanation=explanation,
+                action=action_name,
+                lesson_id=lesson_id,
+                params=params,
+                code=dict(code),
+                hints=hints,
+                question=question,
+                done_when=checks,
+                ref=str(raw_step.get("ref", "")),
+            )
+        )
+    return Lesson(
+        id=lesson_id,
+        title=title,
+        day=day,
+        order=order,
+        summary=str(raw.get("summary", "")),
+        steps=tuple(steps),
+        path=path,
+    )
+
+
+def load_course(paths: list[Path] | None = None) -> Course:
+    """Every lesson, ordered by (day, order, id). Lesson ids must be unique."""
+    if paths is None:
+        from tutor.paths import course_resource
+
+        paths = sorted(course_resource("lessons").glob("*.toml"))
+    lessons = [load_lesson(p) for p in paths]
+    seen: dict[str, Path] = {}
+    for lesson in lessons:
+        if lesson.id in seen:
+            raise _fail(lesson.path, None, f"the lesson id '{lesson.id}' is also used by {seen[lesson.id]}.")
+        seen[lesson.id] = lesson.path
+    lessons.sort(key=lambda l: (l.day, l.order, l.id))
+    return Course(lessons=tuple(lessons))

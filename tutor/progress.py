@@ -1,0 +1,403 @@
+"""The learner's progress file: the resume point and the instructor's record.
+
+``progress/<username>.json`` holds, for each step, its status, times, attempts, hints,
+evidence and the outputs later steps need. It is written atomically (a temporary file,
+fsync, rename) with the previous good version kept as ``<username>.json.bak``, guarded by
+a lock so two tutors never write one learner's file, and it never holds a secret: keys,
+tokens and passwords are scrubbed before anything is written. The format is described in
+``progress/README.md``.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import re
+import socket
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from tutor import __version__
+from tutor.errors import ProgressError
+
+SCHEMA_VERSION = 1
+FORMAT_NAME = "aml-tutor-progress"
+
+# Steps move between these. A missing entry means "not started".
+STATUSES = ("running", "done", "skipped", "failed")
+
+# schema version N -> function turning a version-N document into version N+1.
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+
+_SECRET_NAME = re.compile(r"(^|[_\-.])(keys?|token|tokens|password|passwd|secret|secrets|credential|credentials)$", re.I)
+REDACTED = "***"
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def scrub(value: Any) -> Any:
+    """A copy of ``value`` with every secret-looking entry replaced by ``***``.
+
+    A dictionary entry is secret when its name ends in key(s), token, password, secret
+    or credential(s) (``primary_key``, ``api-key``, ``token``); ``keys_file`` or
+    ``key_count`` are not. Applied to everything the progress file stores.
+    """
+    if isinstance(value, dict):
+        out: dict[str, Any] = {}
+        for k, v in value.items():
+            if isinstance(k, str) and _SECRET_NAME.search(k) and v not in (None, "", [], {}):
+                out[k] = REDACTED
+            else:
+                out[k] = scrub(v)
+        return out
+    if isinstance(value, (list, tuple)):
+        return [scrub(v) for v in value]
+    return value
+
+
+def new_document(username: str, workspace_kind: str, workspace_name: str) -> dict[str, Any]:
+    stamp = now()
+    return {
+        "format": FORMAT_NAME,
+        "schema_version": SCHEMA_VERSION,
+        "tutor_version": __version__,
+        "learner": username,
+        "workspace": {"kind": workspace_kind, "name": workspace_name},
+        "created_at": stamp,
+        "updated_at": stamp,
+        "current_step": None,
+        "steps": {},
+    }
+
+
+def migrate(doc: dict[str, Any], path: Path) -> dict[str, Any]:
+    """Bring an older document up to :data:`SCHEMA_VERSION`; refuse a newer one."""
+    version = doc.get("schema_version")
+    if not isinstance(version, int):
+        raise ProgressError(
+            f"{path} has no usable schema_version, so it is not an aml-tutor progress file this version can read.",
+            f"Move it aside (mv {path} {path}.old) and start again, or restore {path.name}.bak.",
+        )
+    if version > SCHEMA_VERSION:
+        raise ProgressError(
+            f"{path} was written by a newer aml-tutor (progress format {version}; this one reads up to {SCHEMA_VERSION}).",
+            "Upgrade aml-tutor (pip install -U aml-tutor) to continue; the file was left untouched.",
+        )
+    while version < SCHEMA_VERSION:
+        step = MIGRATIONS.get(version)
+        if step is None:
+            raise ProgressError(
+                f"{path} uses progress format {version}, which this aml-tutor cannot convert.",
+                f"Move it aside (mv {path} {path}.old) and start again.",
+            )
+        doc = step(doc)
+        version += 1
+        doc["schema_version"] = version
+    return doc
+
+
+def read_document(path: Path) -> dict[str, Any]:
+    """Read and check a progress file (no lock). Raises :class:`ProgressError`."""
+    backup = path.with_name(path.name + ".bak")
+    recover = (
+        f"The last good copy is {backup}: restore it with `cp {backup} {path}`, "
+        f"or start this learner over with `tutor reset --all --username {path.stem}`."
+        if backup.exists()
+        else f"There is no backup copy; move it aside (mv {path} {path}.damaged) to start over."
+    )
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ProgressError(f"The progress file {path} cannot be read ({exc}).", recover) from None
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ProgressError(
+            f"The progress file {path} is damaged (line {exc.lineno}, column {exc.colno}: {exc.msg}); "
+            "it may have been cut short or edited by hand.",
+            recover,
+        ) from None
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT_NAME:
+        raise ProgressError(f"{path} is JSON but not an aml-tutor progress file.", recover)
+    doc = migrate(doc, path)
+    if not isinstance(doc.get("steps"), dict) or not isinstance(doc.get("learner"), str):
+        raise ProgressError(f"The progress file {path} is missing its learner or steps.", recover)
+    return doc
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so a reader sees the old or the new file, never half of one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        try:
+            tmp.unlink()
+        except OSError:
+            pass
+        raise ProgressError(
+            f"Could not write {path} ({exc.strerror or exc}).",
+            "Check that the course folder is writable and the disk is not full; nothing already saved was lost.",
+        ) from None
+    _fsync_dir(path.parent)
+
+
+class ProgressLock:
+    """An exclusive lock on one learner's progress file.
+
+    It uses ``flock`` on ``<file>.lock`` so a crashed tutor never leaves a stale lock
+    behind; the holder writes its pid, host and start time into the lock file so a
+    second tutor can say who holds it.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path.with_name(path.name + ".lock")
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        import fcntl
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            os.close(fd)
+            if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+                raise
+            holder = self.holder()
+            who = (
+                f"tutor process {holder.get('pid')} on {holder.get('host')} (since {holder.get('since')})"
+                if holder
+                else "another tutor process"
+            )
+            learner = self.path.name.removesuffix(".json.lock")
+            raise ProgressError(
+                f"{learner}'s progress is in use by {who}.",
+                "Finish or quit that tutor first (two tutors writing one learner's file would lose work); "
+                "if it is stuck, end that process and try again.",
+            ) from None
+        info = json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "since": now()})
+        os.ftruncate(fd, 0)
+        os.write(fd, info.encode())
+        self._fd = fd
+
+    def holder(self) -> dict[str, Any]:
+        try:
+            return json.loads(self.path.read_text(encoding="utf-8") or "{}")
+        except (OSError, ValueError):
+            return {}
+
+    def release(self) -> None:
+        if self._fd is None:
+            return
+        import fcntl
+
+        try:
+            os.ftruncate(self._fd, 0)
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            os.close(self._fd)
+            self._fd = None
+
+
+class Progress:
+    """One learner's progress, loaded (and locked) for updating.
+
+    Use :meth:`open` as a context manager; every ``mark_*`` call saves at once, so a
+    killed process loses no finished step.
+    """
+
+    def __init__(self, path: Path, doc: dict[str, Any], lock: ProgressLock | None) -> None:
+        self.path = path
+        self.doc = doc
+        self._lock = lock
+
+    # -- opening -----------------------------------------------------------------
+    @classmethod
+    def open(
+        cls,
+        path: Path,
+        username: str,
+        *,
+        workspace_kind: str = "local",
+        workspace_name: str = "",
+        lock: bool = True,
+        create: bool = True,
+    ) -> "Progress":
+        guard = ProgressLock(path) if lock else None
+        if guard is not None:
+            guard.acquire()
+        try:
+            try:
+                doc = read_document(path)
+            except FileNotFoundError:
+                if not create:
+                    raise ProgressError(
+                        f"There is no progress file for '{username}' at {path}.",
+                        "Check --username and --course-dir, or start the course with `tutor start`.",
+                    ) from None
+                doc = new_document(username, workspace_kind, workspace_name)
+            if doc.get("learner") != username:
+                raise ProgressError(
+                    f"{path} belongs to '{doc.get('learner')}', not '{username}'.",
+                    "Use the file named after the learner, or check --username.",
+                )
+            return cls(path, doc, guard)
+        except BaseException:
+            if guard is not None:
+                guard.release()
+            raise
+
+    def close(self) -> None:
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+    def __enter__(self) -> "Progress":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- reading -----------------------------------------------------------------
+    @property
+    def username(self) -> str:
+        return self.doc["learner"]
+
+    @property
+    def steps(self) -> dict[str, dict[str, Any]]:
+        return self.doc["steps"]
+
+    def status(self, key: str) -> str | None:
+        entry = self.steps.get(key)
+        return entry.get("status") if entry else None
+
+    def is_finished(self, key: str) -> bool:
+        return self.status(key) in ("done", "skipped")
+
+    def outputs(self, order: Iterable[str]) -> dict[str, Any]:
+        """The outputs of every done step, later steps winning, in course ``order``."""
+        merged: dict[str, Any] = {}
+        for key in order:
+            entry = self.steps.get(key)
+            if entry and entry.get("status") == "done":
+                merged.update(entry.get("outputs") or {})
+        return merged
+
+    # -- writing -----------------------------------------------------------------
+    def _entry(self, key: str) -> dict[str, Any]:
+        return self.steps.setdefault(
+            key, {"status": None, "attempts": 0, "hints_used": 0, "time_spent_s": 0.0}
+        )
+
+    def set_workspace(self, kind: str, name: str, config: str | None = None) -> None:
+        """Record which workspace the learner uses (a config file's path, never its credentials)."""
+        self.doc["workspace"] = {"kind": kind, "name": name}
+        if config:
+            self.doc["workspace"]["config"] = config
+
+    def mark_running(self, key: str) -> None:
+        entry = self._entry(key)
+        entry["status"] = "running"
+        entry["attempts"] = int(entry.get("attempts", 0)) + 1
+        entry["started_at"] = now()
+        entry.pop("error", None)
+        self.doc["current_step"] = key
+        self.save()
+
+    def mark_done(self, key: str, *, evidence: dict[str, Any], outputs: dict[str, Any], duration_s: float,
+                  summary: str = "") -> None:
+        entry = self._entry(key)
+        entry["status"] = "done"
+        entry["finished_at"] = now()
+        entry["duration_s"] = round(duration_s, 3)
+        entry["time_spent_s"] = round(float(entry.get("time_spent_s", 0.0)) + duration_s, 3)
+        entry["evidence"] = scrub(evidence)
+        entry["outputs"] = scrub(outputs)
+        if summary:
+            entry["summary"] = summary
+        entry.pop("error", None)
+        self.save()
+
+    def mark_failed(self, key: str, *, error: str, duration_s: float) -> None:
+        entry = self._entry(key)
+        entry["status"] = "failed"
+        entry["finished_at"] = now()
+        entry["time_spent_s"] = round(float(entry.get("time_spent_s", 0.0)) + duration_s, 3)
+        entry["error"] = error
+        entry["failures"] = int(entry.get("failures", 0)) + 1
+        self.save()
+
+    def mark_skipped(self, key: str) -> None:
+        entry = self._entry(key)
+        entry["status"] = "skipped"
+        entry["finished_at"] = now()
+        self.doc["current_step"] = key
+        self.save()
+
+    def record_hint(self, key: str) -> None:
+        entry = self._entry(key)
+        entry["hints_used"] = int(entry.get("hints_used", 0)) + 1
+        self.save()
+
+    def record_answer(self, key: str, *, given: str, correct: bool) -> None:
+        entry = self._entry(key)
+        question = entry.setdefault("question", {"attempts": 0, "correct": False})
+        question["attempts"] = int(question.get("attempts", 0)) + 1
+        question["correct"] = bool(correct)
+        question["last_answer"] = str(given)[:200]
+        self.save()
+
+    def record_question_skipped(self, key: str, reason: str) -> None:
+        entry = self._entry(key)
+        question = entry.setdefault("question", {"attempts": 0, "correct": False})
+        question["not_asked"] = reason
+        self.save()
+
+    def reset(self, keys: Iterable[str]) -> list[str]:
+        removed = [k for k in keys if self.steps.pop(k, None) is not None]
+        if self.doc.get("current_step") in removed:
+            self.doc["current_step"] = None
+        self.save()
+        return removed
+
+    def save(self) -> None:
+        self.doc["updated_at"] = now()
+        self.doc["tutor_version"] = __version__
+        text = json.dumps(scrub(self.doc), indent=2, sort_keys=False, ensure_ascii=False) + "\n"
+        if self.path.exists():
+            # Keep the last good copy; a damaged current file is never copied over it.
+            backup = self.path.with_name(self.path.name + ".bak")
+            try:
+                previous = self.path.read_text(encoding="utf-8")
+                json.loads(previous)
+            except (OSError, ValueError):
+                previous = None
+            if previous is not None:
+                atomic_write_text(backup, previous)
+        atomic_write_text(self.path, text)

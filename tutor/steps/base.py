@@ -1,0 +1,168 @@
+"""The contract between the wizard and the step actions.
+
+A step action is a plain function ``(ctx: StepContext) -> StepResult``. ``ctx`` carries
+the learner's settings, the step's parameters (already templated), the outputs of
+earlier steps, the workspace and a progress reporter. The result carries JSON-safe
+evidence (what the step proved: row counts, run ids, metrics), outputs for later steps,
+and items to display. Actions never prompt or print: when they must ask (overwrite a
+learner's edited file?) they call ``ctx.confirm``, which the wizard answers.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator, Protocol
+
+from tutor.display import Display
+from tutor.paths import CourseDir
+
+
+@dataclass
+class Settings:
+    """Who is learning, where their files go and which workspace they use."""
+
+    username: str
+    course_dir: CourseDir
+    # "local" for the embedded workspace, or a path to a workspace config.json.
+    workspace: str = "local"
+    # An explicit dataset path (--data / TUTOR_DATA); None means "cache or download".
+    data: Path | None = None
+    # Answer every prompt with its default (no terminal needed).
+    assume_yes: bool = False
+
+    @property
+    def workspace_kind(self) -> str:
+        return "local" if self.workspace == "local" else "config"
+
+
+class TaskHandle(Protocol):
+    def advance(self, amount: float = 1) -> None: ...
+
+    def update(self, *, completed: float | None = None, total: float | None = None,
+               description: str | None = None) -> None: ...
+
+
+class LiveTable(Protocol):
+    def update(self, rows: list[list[Any]]) -> None: ...
+
+
+class Reporter(Protocol):
+    """How an action shows that long work is moving. The wizard provides it."""
+
+    def status(self, message: str) -> None:
+        """A one-line status ("Waiting for 3 runs...")."""
+
+    def log(self, line: str) -> None:
+        """One line of a streamed log (a run's stdout, a service log)."""
+
+    def task(self, description: str, total: float | None = None) -> Any:
+        """A context manager giving a :class:`TaskHandle` with a progress bar."""
+
+    def live_table(self, title: str, columns: list[str]) -> Any:
+        """A context manager giving a :class:`LiveTable` redrawn on each update."""
+
+
+class _NullTask:
+    def advance(self, amount: float = 1) -> None:
+        pass
+
+    def update(self, *, completed: float | None = None, total: float | None = None,
+               description: str | None = None) -> None:
+        pass
+
+
+class _NullLiveTable:
+    def __init__(self) -> None:
+        self.rows: list[list[Any]] = []
+
+    def update(self, rows: list[list[Any]]) -> None:
+        self.rows = rows
+
+
+class NullReporter:
+    """A reporter that shows nothing (tests, scripts)."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.statuses: list[str] = []
+
+    def status(self, message: str) -> None:
+        self.statuses.append(message)
+
+    def log(self, line: str) -> None:
+        self.lines.append(line)
+
+    @contextmanager
+    def task(self, description: str, total: float | None = None) -> Iterator[_NullTask]:
+        yield _NullTask()
+
+    @contextmanager
+    def live_table(self, title: str, columns: list[str]) -> Iterator[_NullLiveTable]:
+        yield _NullLiveTable()
+
+
+@dataclass
+class StepResult:
+    """What a finished action hands back to the wizard.
+
+    ``evidence`` is saved in the progress file and checked against the lesson's
+    ``done_when``; ``outputs`` are saved too and given to later steps in ``ctx.outputs``.
+    Both must be JSON-safe and must never hold a key, token or password.
+    """
+
+    evidence: dict[str, Any] = field(default_factory=dict)
+    outputs: dict[str, Any] = field(default_factory=dict)
+    display: list[Display] = field(default_factory=list)
+    summary: str = ""
+
+
+@dataclass
+class StepContext:
+    settings: Settings
+    params: dict[str, Any] = field(default_factory=dict)
+    outputs: dict[str, Any] = field(default_factory=dict)
+    progress: Reporter = field(default_factory=NullReporter)
+    # Answers a yes/no question; the wizard wires it to a prompt (or the default with --yes).
+    confirm: Callable[[str, bool], bool] = lambda question, default: default
+    # Opens the learner's workspace on first use (see tutor.workspace.open_workspace).
+    workspace_factory: Callable[[Settings], Any] | None = None
+    _workspace: Any = None
+
+    @property
+    def course_dir(self) -> CourseDir:
+        return self.settings.course_dir
+
+    @property
+    def username(self) -> str:
+        return self.settings.username
+
+    @property
+    def workspace(self) -> Any:
+        """The learner's workspace, opened on first use."""
+        if self._workspace is None:
+            factory = self.workspace_factory
+            if factory is None:
+                from tutor.workspace import open_workspace
+
+                factory = open_workspace
+            self._workspace = factory(self.settings)
+        return self._workspace
+
+    def param(self, name: str, default: Any = None) -> Any:
+        return self.params.get(name, default)
+
+    def output(self, name: str) -> Any:
+        """An output of an earlier step; a clear error if that step has not run."""
+        from tutor.errors import StepFailed
+
+        if name not in self.outputs:
+            raise StepFailed(
+                f"This step needs '{name}', which an earlier step produces, and it is not there.",
+                "Go back and run the earlier steps (tutor status shows which are not done).",
+            )
+        return self.outputs[name]
+
+
+Action = Callable[[StepContext], StepResult]

@@ -1,0 +1,289 @@
+"""The wizard: shows a step, runs its action, checks it, saves the checkpoint, moves on.
+
+It owns the screen and the prompts; step actions only compute (see
+:mod:`tutor.steps.base`). Every state change is written to the progress file as it
+happens, so quitting, Ctrl-C or a killed process loses no finished step, and the step
+that was interrupted simply runs again next time.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import traceback
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from rich.console import Console
+from rich.rule import Rule
+from rich.text import Text
+
+from tutor import ui
+from tutor.display import LogTail, Note
+from tutor.errors import StepFailed, TutorError
+from tutor.lessons import Course, Step, render
+from tutor.progress import Progress
+from tutor.prompts import Choice, Prompter, Quit
+from tutor.steps import get_action
+from tutor.steps.base import Settings, StepContext, StepResult
+
+log = logging.getLogger("tutor")
+
+RUN, NEXT, HINT, SKIP, BACK, QUIT = "run", "next", "hint", "skip", "back", "quit"
+
+
+@dataclass
+class Outcome:
+    finished: bool  # every step in scope is done or skipped
+    quit: bool = False
+    failed_step: str | None = None
+
+    @property
+    def exit_code(self) -> int:
+        if self.failed_step:
+            return 1
+        return 0
+
+
+class Wizard:
+    def __init__(self, course: Course, settings: Settings, progress: Progress, console: Console,
+                 prompter: Prompter, *, workspace_factory: Callable[[Settings], Any] | None = None) -> None:
+        self.course = course
+        self.settings = settings
+        self.progress = progress
+        self.console = console
+        self.prompter = prompter
+        self.workspace_factory = workspace_factory
+        self._workspace: Any = None
+        self._order = [s.key for s in course.steps]
+
+    # -- helpers ---------------------------------------------------------------------
+    def variables(self) -> dict[str, str]:
+        return {
+            "username": self.settings.username,
+            "workspace": self.progress.doc.get("workspace", {}).get("name", ""),
+            "course_dir": str(self.settings.course_dir.root),
+        }
+
+    def _scope(self, lesson_id: str | None) -> list[Step]:
+        if lesson_id is None:
+            return self.course.steps
+        return list(self.course.lesson(lesson_id).steps)
+
+    def first_unfinished(self, steps: list[Step]) -> int:
+        for index, step in enumerate(steps):
+            if not self.progress.is_finished(step.key):
+                return index
+        return len(steps)
+
+    # -- the loop --------------------------------------------------------------------
+    def run(self, lesson_id: str | None = None) -> Outcome:
+        steps = self._scope(lesson_id)
+        index = self.first_unfinished(steps)
+        if index == len(steps):
+            self._all_done(steps, already=True)
+            return Outcome(finished=True)
+        resumed = any(self.progress.status(s.key) for s in steps)
+        if resumed and index > 0:
+            self.console.print(Text(f"Welcome back, {self.settings.username}: continuing at "
+                                    f"'{steps[index].title}' ({index} of {len(steps)} steps finished).",
+                                    style="bold green"))
+        shown_lesson = None
+        while index < len(steps):
+            step = steps[index]
+            lesson = self.course.lesson(step.lesson_id)
+            if lesson.id != shown_lesson:
+                self.console.print(Rule(f"Day {lesson.day} · {lesson.title}", style="blue"))
+                shown_lesson = lesson.id
+            choice = self._ask_what_to_do(step, index, len(steps))
+            if choice == QUIT:
+                self._saved_message(step)
+                return Outcome(finished=False, quit=True)
+            if choice == BACK:
+                index = max(0, index - 1)
+                continue
+            if choice == NEXT:
+                index += 1
+                continue
+            if choice == HINT:
+                self._hint(step)
+                continue
+            if choice == SKIP:
+                self.progress.mark_skipped(step.key)
+                self.console.print(Text(f"Skipped '{step.title}'. `tutor status` lists skipped steps; "
+                                        f"`tutor start --lesson {step.lesson_id}` comes back to them.", style="yellow"))
+                index += 1
+                continue
+            try:
+                ok = self._run_step(step)
+            except Quit:
+                self._saved_message(step)
+                return Outcome(finished=False, quit=True)
+            if ok:
+                index += 1
+            elif not self.prompter.interactive:
+                return Outcome(finished=False, failed_step=step.key)
+        self._all_done(steps)
+        return Outcome(finished=True)
+
+    def _ask_what_to_do(self, step: Step, index: int, total: int) -> str:
+        status = self.progress.status(step.key)
+        header = f"Step {index + 1} of {total} · {step.key}"
+        if status:
+            header += f" · {status}"
+        ui.step_panel(self.console, header=header, title=step.title,
+                      explanation=render(step.explanation, self.variables()),
+                      code={lang: render(code, self.variables()) for lang, code in step.code.items()}, ref=step.ref)
+        if not self.prompter.interactive:
+            return RUN
+        done = status == "done"
+        choices = [Choice(NEXT, "Next step", "n")] if done else []
+        choices += [
+            Choice(RUN, "Run it again" if done else ("Try again" if status == "failed" else "Run this step"), "r"),
+            Choice(HINT, "Show a hint", "h"),
+            Choice(SKIP, "Skip this step", "s"),
+        ]
+        if index > 0:
+            choices.append(Choice(BACK, "Back to the previous step", "b"))
+        choices.append(Choice(QUIT, "Quit (your progress is saved)", "q"))
+        try:
+            return self.prompter.choose("What next?", choices, NEXT if done else RUN)
+        except Quit:
+            return QUIT
+
+    def _hint(self, step: Step) -> None:
+        used = int(self.progress.steps.get(step.key, {}).get("hints_used", 0))
+        if not step.hints:
+            self.console.print(Text("This step has no hints: run it and read what it shows.", style="yellow"))
+            return
+        hint = step.hints[min(used, len(step.hints) - 1)]
+        self.progress.record_hint(step.key)
+        self.console.print(Text.assemble(("Hint: ", "bold yellow"), render(hint, self.variables())))
+
+    def _context(self, step: Step, reporter: Any) -> StepContext:
+        ctx = StepContext(
+            settings=self.settings,
+            params=render(dict(step.params), self.variables()),
+            outputs=self.progress.outputs(self._order),
+            progress=reporter,
+            confirm=self._confirm,
+            workspace_factory=self.workspace_factory,
+        )
+        if self._workspace is not None:
+            ctx._workspace = self._workspace
+        return ctx
+
+    def _confirm(self, question: str, default: bool) -> bool:
+        return self.prompter.confirm(question, default)
+
+    def _run_step(self, step: Step) -> bool:
+        spec = get_action(step.action)
+        self.progress.mark_running(step.key)
+        started = time.monotonic()
+        result: StepResult | None = None
+        try:
+            with ui.reporter_for(self.console, step.title) as reporter:
+                ctx = self._context(step, reporter)
+                result = spec.func(ctx)
+                if ctx._workspace is not None:
+                    self._workspace = ctx._workspace
+        except KeyboardInterrupt:
+            self.progress.mark_failed(step.key, error="interrupted", duration_s=time.monotonic() - started)
+            self.console.print(Text("Interrupted. This step will run again next time.", style="yellow"))
+            raise Quit() from None
+        except StepFailed as exc:
+            self._failed(step, exc.what, exc.fix, started, log_tail=exc.log_tail)
+            return False
+        except TutorError as exc:
+            self._failed(step, exc.what, exc.fix, started)
+            return False
+        except Exception as exc:  # a bug: keep the learner's progress, log the traceback
+            where = self._log_crash(step, exc)
+            self._failed(step, f"The step '{step.title}' crashed: {type(exc).__name__}: {exc}",
+                         f"The details are in {where}. Try again, or skip the step and tell your instructor.",
+                         started)
+            return False
+        duration = time.monotonic() - started
+        ui.show_items(self.console, result.display)
+        failed = [c for c in step.done_when if not c.holds(result.evidence)]
+        if failed:
+            shown = "; ".join(c.source for c in failed)
+            self._failed(step, f"The step ran but did not reach what counts as done: {shown}.",
+                         "Look at the output above; if you changed a script, check your change and run the step again.",
+                         started, evidence=result.evidence)
+            return False
+        if result.summary:
+            self.console.print(Text.assemble(("✓ " if not ui.is_plain(self.console) else "done: ", "bold green"),
+                                             (result.summary, "green")))
+        self.progress.mark_done(step.key, evidence=result.evidence, outputs=result.outputs, duration_s=duration,
+                                summary=result.summary)
+        if step.question is not None:
+            self._question(step, result.evidence)
+        return True
+
+    def _failed(self, step: Step, what: str, fix: str | None, started: float, *, log_tail: str | None = None,
+                evidence: dict[str, Any] | None = None) -> None:
+        if log_tail:
+            ui.show_items(self.console, [LogTail("The end of the log", log_tail)])
+        ui.error_panel(self.console, what, fix, title=f"{step.title}: not done")
+        self.progress.mark_failed(step.key, error=what, duration_s=time.monotonic() - started)
+
+    def _log_crash(self, step: Step, exc: BaseException) -> str:
+        folder = self.settings.course_dir.root / ".tutor" / "logs"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / "tutor.log"
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} step {step.key}\n")
+            handle.write("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
+        return str(path)
+
+    def _question(self, step: Step, evidence: dict[str, Any]) -> None:
+        question = step.question
+        assert question is not None
+        expected = question.expected(evidence)
+        if not self.prompter.interactive:
+            self.progress.record_question_skipped(step.key, "not asked: running without prompts (--yes)")
+            return
+        hints = list(question.hints) + list(step.hints)
+        given_hints = 0
+        while True:
+            if question.kind == "select":
+                choices = [Choice(c, c) for c in question.choices]
+                answer = self.prompter.choose(question.prompt, choices, question.choices[0])
+            else:
+                answer = self.prompter.text(question.prompt, "")
+            right = question.is_right(answer, evidence)
+            self.progress.record_answer(step.key, given=answer, correct=right)
+            if right:
+                text = "Right!" + (f" {question.explanation}" if question.explanation else "")
+                ui.show_items(self.console, [Note(text, "success")])
+                return
+            if given_hints < len(hints):
+                ui.show_items(self.console, [Note(f"Not quite. Hint: {render(hints[given_hints], self.variables())}",
+                                                  "warning")])
+                given_hints += 1
+                self.progress.record_hint(step.key)
+                continue
+            reveal = f"Not quite. The answer is {expected}."
+            if question.explanation:
+                reveal += f" {question.explanation}"
+            ui.show_items(self.console, [Note(reveal, "info")])
+            return
+
+    def _saved_message(self, step: Step) -> None:
+        self.console.print(Text(
+            f"Progress saved in {self.progress.path}. Continue with: tutor start --username {self.settings.username}"
+            + (f" --course-dir {self.settings.course_dir.root}" if self.settings.course_dir.root else ""),
+            style="bold"))
+
+    def _all_done(self, steps: list[Step], already: bool = False) -> None:
+        skipped = [s for s in steps if self.progress.status(s.key) == "skipped"]
+        if already:
+            msg = f"Every step here is already finished, {self.settings.username}."
+        else:
+            msg = f"Well done, {self.settings.username}: every step here is finished."
+        if skipped:
+            msg += f" {len(skipped)} skipped: " + ", ".join(s.key for s in skipped) + "."
+        self.console.print(Text(msg, style="bold green"))
+        self.console.print("`tutor status` shows what you did; `tutor reset --step ID` runs a step again.",
+                           highlight=False)
