@@ -32,14 +32,21 @@ log = logging.getLogger("tutor")
 RUN, NEXT, HINT, SKIP, BACK, QUIT = "run", "next", "hint", "skip", "back", "quit"
 
 
+class Interrupted(Quit):
+    """Ctrl-C while a step was running."""
+
+
 @dataclass
 class Outcome:
     finished: bool  # every step in scope is done or skipped
     quit: bool = False
+    interrupted: bool = False
     failed_step: str | None = None
 
     @property
     def exit_code(self) -> int:
+        if self.interrupted:
+            return 130
         if self.failed_step:
             return 1
         return 0
@@ -116,9 +123,9 @@ class Wizard:
                 continue
             try:
                 ok = self._run_step(step)
-            except Quit:
+            except Quit as stop:
                 self._saved_message(step)
-                return Outcome(finished=False, quit=True)
+                return Outcome(finished=False, quit=True, interrupted=isinstance(stop, Interrupted))
             if ok:
                 index += 1
             elif not self.prompter.interactive:
@@ -190,7 +197,7 @@ class Wizard:
         except KeyboardInterrupt:
             self.progress.mark_failed(step.key, error="interrupted", duration_s=time.monotonic() - started)
             self.console.print(Text("Interrupted. This step will run again next time.", style="yellow"))
-            raise Quit() from None
+            raise Interrupted() from None
         except StepFailed as exc:
             self._failed(step, exc.what, exc.fix, started, log_tail=exc.log_tail)
             return False

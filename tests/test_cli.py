@@ -1,0 +1,112 @@
+"""The command line as a learner and a script use it: real processes, no terminal."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tutor_testing import run_tutor, tutor_env
+
+COMMANDS = [[], ["start"], ["status"], ["lessons"], ["lessons", "check"], ["reset"], ["data"]]
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "tutor")
+def test_help_of_every_command(command: list[str]) -> None:
+    result = run_tutor([*command, "--help"])
+    assert result.returncode == 0, result.stderr
+    assert "Usage" in result.stdout
+
+
+def test_version() -> None:
+    from tutor import __version__
+
+    result = run_tutor(["--version"])
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"aml-tutor {__version__}"
+
+
+def test_help_does_not_import_pandas_or_sklearn() -> None:
+    code = (
+        "import sys\n"
+        "from typer.testing import CliRunner\n"
+        "from tutor.cli import app\n"
+        "r = CliRunner().invoke(app, ['--help'])\n"
+        "assert r.exit_code == 0, r.output\n"
+        "r = CliRunner().invoke(app, ['lessons'])\n"
+        "assert r.exit_code == 0, r.output\n"
+        "heavy = [m for m in ('pandas', 'sklearn', 'numpy', 'azureml', 'pyarrow') if m in sys.modules]\n"
+        "print(','.join(heavy))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=tutor_env(None))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == ""
+
+
+def test_python_dash_m_works() -> None:
+    result = subprocess.run([sys.executable, "-m", "tutor", "--help"], capture_output=True, text=True)
+    assert result.returncode == 0 and "start" in result.stdout
+
+
+@pytest.mark.parametrize("bad", ["Alice", "averyverylongname", "9lives", "al_ice"])
+def test_a_bad_username_is_explained(bad: str, course_dir: Path) -> None:
+    result = run_tutor(["start", "--yes", "--username", bad, "--course-dir", str(course_dir)])
+    assert result.returncode == 2
+    out = result.stdout + result.stderr
+    assert f"'{bad}' cannot be used" in out
+    assert "Traceback" not in out
+    assert not (course_dir / "progress").exists()
+
+
+def test_unknown_lesson_is_explained(course_dir: Path) -> None:
+    result = run_tutor(["start", "--yes", "-u", "alice", "-C", str(course_dir), "--lesson", "nope"])
+    assert result.returncode == 3
+    assert "There is no lesson 'nope'" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_missing_workspace_config_is_explained(course_dir: Path) -> None:
+    result = run_tutor(["start", "--yes", "-u", "alice", "-C", str(course_dir), "--workspace", "/no/config.json"])
+    assert result.returncode == 2
+    assert "no such config file" in result.stdout
+
+
+def test_status_without_progress(course_dir: Path) -> None:
+    result = run_tutor(["status", "-u", "alice", "-C", str(course_dir)])
+    assert result.returncode == 4
+    assert "There is no progress for 'alice'" in result.stderr
+    assert "tutor start --username alice" in result.stderr
+
+
+def test_offline_without_data_says_how_to_point_at_a_copy(course_dir: Path) -> None:
+    result = run_tutor(["start", "--yes", "-u", "alice", "-C", str(course_dir), "--lesson", "day1-data"])
+    assert result.returncode == 1
+    out = result.stdout
+    assert "Could not download the course dataset" in out
+    assert "--data PATH or TUTOR_DATA=PATH" in out
+    doc = json.loads((course_dir / "progress" / "alice.json").read_text())
+    assert doc["steps"]["day1-data/load"]["status"] == "failed"
+
+
+def test_wrong_data_file_is_refused(course_dir: Path, tmp_path: Path) -> None:
+    fake = tmp_path / "fake.parquet"
+    fake.write_bytes(b"not the data")
+    result = run_tutor(["start", "--yes", "-u", "alice", "-C", str(course_dir), "--lesson", "day1-data",
+                        "--data", str(fake)])
+    assert result.returncode == 1
+    assert "is not the course's dataset" in result.stdout
+
+
+def test_reset_needs_exactly_one_target(course_dir: Path) -> None:
+    result = run_tutor(["reset", "-u", "alice", "-C", str(course_dir)])
+    assert result.returncode == 2
+    assert "exactly one of --step ID, --lesson ID or --all" in result.stdout
+
+
+def test_data_command_with_a_local_copy(data_path: Path) -> None:
+    result = run_tutor(["data", "--data", str(data_path)])
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str(data_path)
