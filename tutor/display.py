@@ -38,6 +38,9 @@ class Bars:
     items: list[tuple[str, float]]
     unit: str = ""
     fmt: str = "{:.4g}"
+    # Where the bars start. None starts them at zero; close values are easier to tell
+    # apart from a higher start, which the chart then says.
+    start: float | None = None
 
 
 @dataclass

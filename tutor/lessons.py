@@ -10,7 +10,6 @@ file, the step and the reason. The format is documented in ``lessons/README.md``
 from __future__ import annotations
 
 import re
-import string
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -180,24 +179,22 @@ def _fail(path: Path, where: str | None, reason: str) -> LessonError:
     )
 
 
+# {name} is a template variable; {{name}} stands for a literal {name}; any other brace is
+# left alone, so R and Python code (blocks, dicts) need no escaping.
+_TEMPLATE_RE = re.compile(r"\{\{([A-Za-z_]\w*)\}\}|\{([A-Za-z_]\w*)\}")
+
+
 def _template_fields(text: str) -> set[str]:
-    names: set[str] = set()
-    for _, name, _, _ in string.Formatter().parse(text):
-        if name is not None:
-            names.add(name)
-    return names
+    return {m.group(2) for m in _TEMPLATE_RE.finditer(text) if m.group(2)}
 
 
 def _check_templates(value: Any, path: Path, where: str | None, what: str) -> None:
     if isinstance(value, str):
-        try:
-            names = _template_fields(value)
-        except ValueError as exc:
-            raise _fail(path, where, f"{what} has a broken {{...}} template ({exc}); write {{{{ and }}}} for literal braces.") from None
-        unknown = sorted(n for n in names if n not in TEMPLATE_VARIABLES)
+        unknown = sorted(n for n in _template_fields(value) if n not in TEMPLATE_VARIABLES)
         if unknown:
             allowed = ", ".join("{" + v + "}" for v in sorted(TEMPLATE_VARIABLES))
-            raise _fail(path, where, f"{what} uses the unknown template variable {{{unknown[0]}}} (allowed: {allowed}).")
+            raise _fail(path, where, f"{what} uses the unknown template variable {{{unknown[0]}}} "
+                                     f"(allowed: {allowed}; write {{{{{unknown[0]}}}}} for a literal).")
     elif isinstance(value, dict):
         for k, v in value.items():
             _check_templates(v, path, where, f"{what}.{k}")
@@ -209,7 +206,12 @@ def _check_templates(value: Any, path: Path, where: str | None, what: str) -> No
 def render(value: Any, variables: dict[str, str]) -> Any:
     """Fill ``{username}`` and friends into strings, recursively."""
     if isinstance(value, str):
-        return value.format_map(variables)
+        def fill(match: re.Match[str]) -> str:
+            if match.group(1):
+                return "{" + match.group(1) + "}"
+            return str(variables.get(match.group(2), match.group(0)))
+
+        return _TEMPLATE_RE.sub(fill, value)
     if isinstance(value, dict):
         return {k: render(v, variables) for k, v in value.items()}
     if isinstance(value, list):

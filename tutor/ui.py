@@ -115,12 +115,15 @@ def _bars(item: d.Bars, console: Console) -> RenderableType:
     table.add_column(justify="right")
     table.add_column()
     table.add_column(justify="right")
-    top = max((abs(v) for _, v in item.items), default=0) or 1
+    start = item.start or 0.0
+    top = max((abs(v - start) for _, v in item.items), default=0) or 1
     width = max(10, min(40, console.width - 30))
     fill = "#" if console.color_system is None else "█"
     for label, value in item.items:
-        table.add_row(label, Text(fill * max(1, round(abs(value) / top * width)), style="cyan"),
+        table.add_row(label, Text(fill * max(1, round(abs(value - start) / top * width)), style="cyan"),
                       item.fmt.format(value) + item.unit)
+    if item.start:
+        table.caption = f"bars start at {item.fmt.format(item.start)}{item.unit}"
     return table
 
 

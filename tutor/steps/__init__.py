@@ -20,6 +20,9 @@ from tutor.steps.base import Action
 ACTION_MODULES = [
     "tutor.steps.data",
     "tutor.steps.scripts",
+    "tutor.steps.workspace",
+    "tutor.steps.datasets",
+    "tutor.steps.training",
 ]
 
 

@@ -1,0 +1,223 @@
+"""Training steps: submit runs and watch them, compare their metrics, use and register the best model."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from tutor.display import Bars, Facts, LogTail, Note, Table
+from tutor.errors import StepFailed
+from tutor.steps import action
+from tutor.steps.base import StepContext, StepResult
+
+# The course's sample trip (COURSE.md, day 1 step 17), as the prepared data's numeric columns.
+SAMPLE_TRIP = {"vendorID": 1, "passengerCount": 1, "tripDistance": 4.2, "month_num": 1,
+               "day_of_month": 4, "day_of_week": 1, "hour_of_day": 18}
+
+
+def _fmt(value: Any) -> Any:
+    return round(value, 4) if isinstance(value, float) else value
+
+
+@action("training.submit", required=("experiment", "compute", "runs"),
+        optional=("environment", "script", "metrics", "save_as", "stream_log", "timeout_s"))
+def submit(ctx: StepContext) -> StepResult:
+    """Submit one run per entry of ``runs`` to a compute target and watch them to the end.
+
+    Each entry is ``{name, arguments, tags}``. The learner's own ``train/`` folder is the
+    source directory, so an edited train.py is what runs.
+    """
+    from tutor.workspace import ScriptRunConfig
+
+    ws = ctx.workspace
+    source = ctx.course_dir.train
+    script = ctx.param("script", "train.py")
+    if not (source / script).exists():
+        raise StepFailed(f"{source / script} does not exist.", "Run the 'Get the course scripts' step first.")
+    env = ctx.param("environment")
+    if env:
+        check = ws.check_environment(env)
+        if not check.ok:
+            raise StepFailed(f"The environment {env} needs packages this machine lacks: "
+                             + ", ".join(check.missing + check.wrong_version) + ".",
+                             f"Install them ({check.install_command}) and run this step again.")
+    metric_names: list[str] = list(ctx.param("metrics") or [])
+    experiment = ctx.param("experiment")
+    compute = ctx.param("compute")
+    specs = ctx.param("runs")
+    runs = []
+    for spec in specs:
+        config = ScriptRunConfig(
+            source_directory=source, script=script, arguments=[str(a) for a in spec.get("arguments", [])],
+            environment=env, compute_target=compute,
+            tags={k: str(v) for k, v in (spec.get("tags") or {}).items()},
+            display_name=spec.get("name"),
+        )
+        runs.append(ws.submit(experiment, config))
+    names = {r.id: spec.get("name", r.id) for r, spec in zip(runs, specs)}
+    ids = [r.id for r in runs]
+    timeout = float(ctx.param("timeout_s", 900))
+
+    if len(ids) == 1 and ctx.param("stream_log", False):
+        ctx.progress.status(f"Run {ids[0]} on {compute}: streaming its log")
+        final = [ws.wait_for_completion(ids[0], on_log_line=ctx.progress.log, timeout=timeout)]
+    else:
+        columns = ["run", "name", "status", "seconds"] + metric_names
+        with ctx.progress.live_table(f"Runs of {experiment} on {compute}", columns) as table:
+            def show(records: list[Any]) -> None:
+                rows = []
+                for record in records:
+                    metrics = ws.get_metrics(record.id) if metric_names else {}
+                    duration = record.duration_seconds
+                    rows.append([record.id[-14:], names.get(record.id, ""), str(record.status),
+                                 f"{duration:.1f}" if duration is not None else ""]
+                                + [_fmt(metrics.get(m)) if m in metrics else "" for m in metric_names])
+                table.update(rows)
+                active = sum(1 for r in records if not r.status.is_terminal)
+                ctx.progress.status(f"{len(records) - active} of {len(records)} runs finished")
+
+            final = ws.wait_for_runs(ids, on_status=show, timeout=timeout)
+            show(final)
+
+    failed = [r for r in final if str(r.status) != "Completed"]
+    results: dict[str, dict[str, Any]] = {}
+    for record in final:
+        metrics = ws.get_metrics(record.id)
+        results[names[record.id]] = {"run_id": record.id, "status": str(record.status),
+                                     "duration_s": round(record.duration_seconds or 0.0, 2),
+                                     **{k: _fmt(v) for k, v in metrics.items() if isinstance(v, (int, float))}}
+    if failed:
+        first = failed[0]
+        raise StepFailed(
+            f"{len(failed)} of {len(final)} runs did not complete: run {first.id} ({names[first.id]}) "
+            f"ended {first.status}" + (f": {first.error}" if first.error else "") + ".",
+            "Read the log above; if you edited train/train.py, fix it and choose 'Try again'.",
+            log_tail=ws.get_log_tail(first.id, 25),
+        )
+    rows = [[name, r["status"], f"{r['duration_s']:.1f}"] + [r.get(m, "") for m in metric_names]
+            for name, r in results.items()]
+    display: list[Any] = [Table(f"Runs of {experiment}", ["name", "status", "seconds"] + metric_names, rows,
+                                numeric=["seconds"] + metric_names)]
+    if len(ids) == 1:
+        display.append(LogTail("The end of the run's log", ws.get_log_tail(ids[0], 12)))
+    save_as = ctx.param("save_as") or "runs"
+    return StepResult(
+        evidence={"experiment": experiment, "compute": compute, "completed": len(final) - len(failed),
+                  "runs": results},
+        outputs={save_as: {name: r["run_id"] for name, r in results.items()}, f"{save_as}_experiment": experiment},
+        display=display,
+        summary=f"{len(final)} run(s) of {experiment} completed on {compute}.",
+    )
+
+
+@action("training.compare", required=("runs_from", "metric"), optional=("goal", "also", "save_as"))
+def compare(ctx: StepContext) -> StepResult:
+    """Compare the runs an earlier step submitted and pick the best by one metric."""
+    ws = ctx.workspace
+    runs: dict[str, str] = ctx.output(ctx.param("runs_from"))
+    metric = ctx.param("metric")
+    also: list[str] = list(ctx.param("also") or [])
+    higher = ctx.param("goal", "max") == "max"
+    table_rows = []
+    scored: list[tuple[str, str, float]] = []
+    for name, run_id in runs.items():
+        metrics = ws.get_metrics(run_id)
+        if metric not in metrics:
+            raise StepFailed(f"Run {run_id} ({name}) logged no '{metric}'.",
+                             "Did an edit to train.py remove the logging? Fix it and run the training step again.")
+        value = float(metrics[metric])
+        scored.append((name, run_id, value))
+        table_rows.append([name, run_id[-14:], _fmt(value)] + [_fmt(metrics.get(m)) if m in metrics else "" for m in also])
+    best_name, best_id, best_value = (max if higher else min)(scored, key=lambda item: item[2])
+    save_as = ctx.param("save_as") or "best"
+    bars = [Bars(f"{metric} by model", [(name, value) for name, _, value in scored],
+                 start=_zoom([value for _, _, value in scored]))]
+    for extra in also:
+        values = [(name, float(ws.get_metrics(run_id)[extra])) for name, run_id in runs.items()
+                  if extra in ws.get_metrics(run_id)]
+        if values:
+            bars.append(Bars(f"{extra} by model", values, start=_zoom([v for _, v in values])))
+    return StepResult(
+        evidence={"metric": metric, "best_model": best_name, "best_run_id": best_id, "best_value": best_value,
+                  "values": {name: value for name, _, value in scored}},
+        outputs={f"{save_as}_run_id": best_id, f"{save_as}_model": best_name},
+        display=[Table(f"The runs by {metric}", ["model", "run", metric] + also, table_rows,
+                       numeric=[metric] + also), *bars,
+                 Note(f"Best by {metric}: {best_name} ({best_value:.4f}).", "success")],
+        summary=f"The best run by {metric} is {best_name} ({best_value:.4f}).",
+    )
+
+
+def _zoom(values: list[float]) -> float | None:
+    """A start for bars whose values are close together, so the differences show."""
+    low, high = min(values), max(values)
+    if low <= 0 or high - low > 0.25 * high:
+        return None
+    return float(f"{low - (high - low):.3g}") if high > low else None
+
+
+def _load_model(path: Path) -> Any:
+    import joblib
+
+    try:
+        return joblib.load(path)
+    except Exception as exc:  # noqa: BLE001 - any unpickling problem is the learner's to see
+        raise StepFailed(f"The model file {path} cannot be loaded ({type(exc).__name__}: {exc}).",
+                         "Run the training step again to produce a fresh model.") from None
+
+
+@action("model.predict_local", required=("run_from",), optional=("model_path",))
+def predict_local(ctx: StepContext) -> StepResult:
+    """Download a run's model and predict the course's sample trip on this machine."""
+    import pandas as pd
+
+    ws = ctx.workspace
+    run_id = ctx.output(ctx.param("run_from"))
+    run = ws.get_run(run_id)
+    rel = ctx.param("model_path", "outputs/model.pkl")
+    source = Path(run.run_dir) / rel
+    if not source.exists():
+        raise StepFailed(f"Run {run_id} has no {rel}.", "Check that train.py saves its model under outputs/.")
+    dest = ctx.course_dir.root / "models" / run_id
+    dest.mkdir(parents=True, exist_ok=True)
+    local = dest / source.name
+    local.write_bytes(source.read_bytes())
+    model = _load_model(local)
+    frame = pd.DataFrame([SAMPLE_TRIP])
+    prediction = float(model.predict(frame)[0])
+    return StepResult(
+        evidence={"run_id": run_id, "prediction": round(prediction, 4)},
+        outputs={"local_model": str(local)},
+        display=[Facts("The sample trip", list(SAMPLE_TRIP.items())),
+                 Note(f"Predicted total fare: ${prediction:.2f}", "success")],
+        summary=f"The model predicts ${prediction:.2f} for the sample trip.",
+    )
+
+
+@action("model.register", required=("name", "run_from"), optional=("model_path", "tags", "description", "save_as"))
+def register_model(ctx: StepContext) -> StepResult:
+    """Register a run's model in the workspace's model registry (a new version each time)."""
+    ws = ctx.workspace
+    run_id = ctx.output(ctx.param("run_from"))
+    run = ws.get_run(run_id)
+    rel = ctx.param("model_path", "outputs/model.pkl")
+    if not (Path(run.run_dir) / rel).exists():
+        raise StepFailed(f"Run {run_id} has no {rel}.", "Run the training step again.")
+    tags = {k: str(v) for k, v in (ctx.param("tags") or {}).items()}
+    metrics = ws.get_metrics(run_id)
+    for name, value in metrics.items():
+        if isinstance(value, (int, float)):
+            tags.setdefault(name, f"{value:.4f}" if isinstance(value, float) else str(value))
+    model = ws.register_model(ctx.param("name"), rel, run_id=run_id, tags=tags,
+                              description=ctx.param("description", ""))
+    versions = [m.version for m in ws.list_models(model.name)]
+    save_as = ctx.param("save_as") or "model"
+    return StepResult(
+        evidence={"name": model.name, "version": model.version, "run_id": run_id, "versions": sorted(versions)},
+        outputs={save_as: model.id, f"{save_as}_name": model.name},
+        display=[Facts(f"Model {model.id}", [("from run", run_id), ("file", model.file_name),
+                                              ("size", f"{model.size_bytes:,} bytes"),
+                                              ("tags", ", ".join(f"{k}={v}" for k, v in model.tags.items()))])],
+        summary=f"Registered {model.id}.",
+    )
