@@ -23,8 +23,12 @@ TEMPLATE_VARIABLES = frozenset({"username", "workspace", "course_dir"})
 QUESTION_KINDS = ("select", "text", "number")
 
 # done_when: "<evidence key> <op> <literal>" or "<evidence key> exists"
+# A key is a dotted path; a segment with spaces or symbols is written in backquotes:
+# runs.pipeline.`Test accuracy`
+_SEGMENT = r"(?:`[^`]+`|[A-Za-z_][\w\-^]*)"
 _CHECK_RE = re.compile(
-    r"^\s*(?P<key>[A-Za-z_][\w.]*)\s*(?:(?P<op>==|!=|>=|<=|>|<)\s*(?P<value>.+?)|\s+(?P<exists>exists))\s*$"
+    rf"^\s*(?P<key>{_SEGMENT}(?:\.{_SEGMENT})*)\s*"
+    r"(?:(?P<op>==|!=|>=|<=|>|<|~=)\s*(?P<value>.+?)|\s+(?P<exists>exists))\s*$"
 )
 
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -35,7 +39,7 @@ class Check:
     """One ``done_when`` condition on a step's evidence."""
 
     key: str
-    op: str  # "==", "!=", ">=", "<=", ">", "<", "exists"
+    op: str  # "==", "!=", ">=", "<=", ">", "<", "~=" (within 1e-9), "exists"
     value: Any = None
     source: str = ""
 
@@ -50,6 +54,8 @@ class Check:
                 return _eq(actual, self.value)
             if self.op == "!=":
                 return not _eq(actual, self.value)
+            if self.op == "~=":  # equal within 1e-9: reference figures computed on another machine
+                return abs(float(actual) - float(self.value)) <= 1e-9
             if self.op == ">=":
                 return actual >= self.value
             if self.op == "<=":
@@ -72,10 +78,15 @@ def _eq(actual: Any, expected: Any) -> bool:
     return actual == expected
 
 
+def split_key(dotted: str) -> list[str]:
+    """``a.`b c`.d`` -> ["a", "b c", "d"]."""
+    return [part.strip("`") for part in re.findall(r"`[^`]+`|[^.]+", dotted)]
+
+
 def lookup(data: dict[str, Any], dotted: str) -> tuple[bool, Any]:
     """``lookup({"a": {"b": 1}}, "a.b") == (True, 1)``."""
     current: Any = data
-    for part in dotted.split("."):
+    for part in split_key(dotted):
         if isinstance(current, dict) and part in current:
             current = current[part]
         else:
@@ -300,7 +311,7 @@ def _parse_check(text: Any, path: Path, where: str) -> Check:
             path,
             where,
             f"'done_when' entry {text!r} is not of the form '<evidence key> <op> <value>' "
-            "(op one of == != >= <= > <) or '<evidence key> exists'.",
+            "(op one of == != >= <= > < ~=) or '<evidence key> exists'.",
         )
     if match.group("exists"):
         return Check(key=match.group("key"), op="exists", source=text)

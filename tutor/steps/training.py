@@ -86,7 +86,7 @@ def submit(ctx: StepContext) -> StepResult:
         metrics = ws.get_metrics(record.id)
         results[names[record.id]] = {"run_id": record.id, "status": str(record.status),
                                      "duration_s": round(record.duration_seconds or 0.0, 2),
-                                     **{k: _fmt(v) for k, v in metrics.items() if isinstance(v, (int, float))}}
+                                     **{k: v for k, v in metrics.items() if isinstance(v, (int, float))}}
     if failed:
         first = failed[0]
         raise StepFailed(
@@ -95,17 +95,21 @@ def submit(ctx: StepContext) -> StepResult:
             "Read the log above; if you edited train/train.py, fix it and choose 'Try again'.",
             log_tail=ws.get_log_tail(first.id, 25),
         )
-    rows = [[name, r["status"], f"{r['duration_s']:.1f}"] + [r.get(m, "") for m in metric_names]
+    rows = [[name, r["status"], f"{r['duration_s']:.1f}"] + [_fmt(r.get(m, "")) for m in metric_names]
             for name, r in results.items()]
     display: list[Any] = [Table(f"Runs of {experiment}", ["name", "status", "seconds"] + metric_names, rows,
                                 numeric=["seconds"] + metric_names)]
     if len(ids) == 1:
         display.append(LogTail("The end of the run's log", ws.get_log_tail(ids[0], 12)))
     save_as = ctx.param("save_as") or "runs"
+    outputs: dict[str, Any] = {save_as: {name: r["run_id"] for name, r in results.items()},
+                               f"{save_as}_experiment": experiment}
+    if len(ids) == 1:
+        outputs[f"{save_as}_run_id"] = ids[0]
     return StepResult(
         evidence={"experiment": experiment, "compute": compute, "completed": len(final) - len(failed),
                   "runs": results},
-        outputs={save_as: {name: r["run_id"] for name, r in results.items()}, f"{save_as}_experiment": experiment},
+        outputs=outputs,
         display=display,
         summary=f"{len(final)} run(s) of {experiment} completed on {compute}.",
     )
