@@ -1,0 +1,171 @@
+"""train/aml_run.py: the run a training script logs to."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+import types
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from train_testing import TRAIN_DIR, embedded_workspace_api, register_frame, synthetic_prepared
+
+
+@pytest.fixture
+def aml_run(monkeypatch):
+    """A freshly imported aml_run with no workspace variables set."""
+    monkeypatch.syspath_prepend(str(TRAIN_DIR))
+    monkeypatch.delenv("TUTOR_RUN_DIR", raising=False)
+    monkeypatch.delenv("TUTOR_WORKSPACE_DIR", raising=False)
+    module = importlib.import_module("aml_run")
+    module._reset_for_tests()
+    yield module
+    module._reset_for_tests()
+
+
+def read_lines(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def test_workspace_run_appends_json_lines(aml_run, monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("TUTOR_RUN_DIR", str(tmp_path))
+    run = aml_run.get_run()
+    assert isinstance(run, aml_run.LocalRun) and run.kind == "local"
+    assert aml_run.get_run() is run  # one run per process
+    run.log("R^2", np.float64(0.89))
+    run.log("rows", np.int64(23222))
+    run.log_list("errors", np.array([0.5, 1.5]))
+    run.tag("variant", 4)
+    lines = read_lines(tmp_path / "metrics.jsonl")
+    assert [(l.get("name"), l.get("tag"), l["value"]) for l in lines] == [
+        ("R^2", None, 0.89),
+        ("rows", None, 23222),
+        ("errors", None, [0.5, 1.5]),
+        (None, "variant", "4"),
+    ]
+    for line in lines:
+        assert pd.Timestamp(line["time"]).tzinfo is not None  # ISO 8601 with a zone
+    assert capsys.readouterr().out == ""  # the workspace reads the file, no echo
+
+
+def test_by_hand_prints_and_writes_to_outputs(aml_run, monkeypatch, tmp_path, capsys):
+    monkeypatch.chdir(tmp_path)
+    run = aml_run.get_run()
+    assert isinstance(run, aml_run.LocalRun)
+    run.log("RMSE Test", 3.25)
+    run.log("diverged", float("nan"))
+    out = capsys.readouterr().out
+    assert "RMSE Test: 3.25" in out
+    lines = read_lines(tmp_path / "outputs" / "metrics.jsonl")
+    assert lines[0]["name"] == "RMSE Test" and lines[0]["value"] == 3.25
+    assert lines[1]["value"] is None  # NaN is not valid JSON
+
+
+def _fake_azureml(monkeypatch, context):
+    """Install a stand-in ``azureml.core`` whose Run.get_context() returns ``context``."""
+    azureml = types.ModuleType("azureml")
+    core = types.ModuleType("azureml.core")
+
+    class Run:
+        @staticmethod
+        def get_context():
+            print("Failure while loading azureml_run_type_providers")  # what the SDK tends to print
+            warnings.warn("noisy SDK warning")
+            return context
+
+    class Dataset:
+        calls: list = []
+
+        @staticmethod
+        def get_by_name(workspace, name, version="latest"):
+            Dataset.calls.append((workspace, name, version))
+            return types.SimpleNamespace(to_pandas_dataframe=lambda: pd.DataFrame({"a": [1]}))
+
+    core.Run = Run
+    core.Dataset = Dataset
+    azureml.core = core
+    monkeypatch.setitem(sys.modules, "azureml", azureml)
+    monkeypatch.setitem(sys.modules, "azureml.core", core)
+    return core
+
+
+def test_offline_azure_context_means_local(aml_run, monkeypatch, tmp_path, capsys):
+    class _OfflineRun:
+        id = "OfflineRun_123"
+
+    _fake_azureml(monkeypatch, _OfflineRun())
+    monkeypatch.chdir(tmp_path)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        run = aml_run.get_run()
+    assert isinstance(run, aml_run.LocalRun)
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == ""  # the SDK's chatter is swallowed
+    assert not caught
+
+
+def test_online_azure_context_is_wrapped(aml_run, monkeypatch, capsys):
+    logged: list = []
+
+    class Context:
+        id = "alice-taxi_1700000000_abc"
+        experiment = types.SimpleNamespace(workspace="the-workspace")
+
+        def log(self, name, value):
+            logged.append(("log", name, value))
+
+        def log_list(self, name, values):
+            logged.append(("log_list", name, values))
+
+        def tag(self, key, value):
+            logged.append(("tag", key, value))
+
+    core = _fake_azureml(monkeypatch, Context())
+    run = aml_run.get_run()
+    assert isinstance(run, aml_run.AzureRun) and run.kind == "azure"
+    run.log("Test accuracy", np.float64(0.5))
+    run.log_list("l", [np.int64(1), 2])
+    run.tag("variant", 3)
+    assert logged == [("log", "Test accuracy", 0.5), ("log_list", "l", [1, 2]), ("tag", "variant", "3")]
+    frame = aml_run.load_dataset("alice-green-taxi-prepped", "2")
+    assert core.Dataset.calls == [("the-workspace", "alice-green-taxi-prepped", 2)]
+    assert list(frame.columns) == ["a"]
+    assert capsys.readouterr().out == ""
+
+
+def test_workspace_run_never_imports_azureml(aml_run, monkeypatch, tmp_path):
+    _fake_azureml(monkeypatch, object())
+    monkeypatch.setenv("TUTOR_RUN_DIR", str(tmp_path))
+    calls = []
+    monkeypatch.setattr(aml_run, "_azure_context", lambda: calls.append(1))
+    assert isinstance(aml_run.get_run(), aml_run.LocalRun)
+    assert calls == []
+
+
+def test_load_dataset_outside_a_workspace_says_what_to_do(aml_run, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(aml_run.DatasetUnavailable, match="--data PATH"):
+        aml_run.load_dataset("alice-green-taxi-prepped")
+
+
+def test_load_dataset_uses_the_embedded_workspace(aml_run, monkeypatch, tmp_path):
+    """Through the real load_dataset_frame of tutor.workspace.local (nothing mocked)."""
+    _, LocalWorkspace = embedded_workspace_api()
+    workspace_dir = tmp_path / "workspace"
+    frame = synthetic_prepared(50)
+    register_frame(LocalWorkspace, workspace_dir, "alice-green-taxi-prepped", frame)
+    monkeypatch.setenv("TUTOR_WORKSPACE_DIR", str(workspace_dir))
+    monkeypatch.setenv("TUTOR_RUN_DIR", str(tmp_path))
+    loaded = aml_run.load_dataset("alice-green-taxi-prepped")
+    pd.testing.assert_frame_equal(loaded, frame, check_dtype=False)
+    assert len(aml_run.load_dataset("alice-green-taxi-prepped", "1")) == 50
+    # The workspace's own errors come back as DatasetUnavailable, naming the dataset.
+    with pytest.raises(aml_run.DatasetUnavailable, match="no-such-dataset"):
+        aml_run.load_dataset("no-such-dataset")
+    with pytest.raises(aml_run.DatasetUnavailable, match="version 7"):
+        aml_run.load_dataset("alice-green-taxi-prepped", 7)

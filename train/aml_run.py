@@ -1,0 +1,248 @@
+"""The run a training script logs to: Azure ML's when there is one, a local one otherwise.
+
+The course's training scripts must run unchanged in three places:
+
+* inside an Azure ML run (a ScriptRunConfig on a cluster): metrics, tags and datasets go
+  through ``azureml.core.Run.get_context()``;
+* inside a run of the tutor's embedded workspace, which starts the script with
+  ``TUTOR_RUN_DIR`` (the run folder) and ``TUTOR_WORKSPACE_DIR`` (the workspace folder) set:
+  every metric becomes one JSON line in ``$TUTOR_RUN_DIR/metrics.jsonl``;
+* by hand (``python train.py --data prepped.csv``): metrics are printed and written to
+  ``./outputs/metrics.jsonl``.
+
+The metrics file is the embedded workspace's contract, one JSON object per line::
+
+    {"name": "RMSE Test", "value": 3.25, "time": "2025-01-04T18:00:00.000000+00:00"}
+    {"name": "errors", "value": [0.1, 0.2], "time": "..."}          (log_list)
+    {"tag": "variant", "value": "4", "time": "..."}                  (tag)
+
+This module uses only the standard library; ``azureml`` is imported lazily, silently, and
+only when no embedded-workspace run is in progress.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import math
+import os
+import sys
+import warnings
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable
+
+#: Set by the embedded workspace: the run folder (metrics.jsonl is written there).
+RUN_DIR_ENV = "TUTOR_RUN_DIR"
+#: Set by the embedded workspace: the workspace folder (registered datasets live there).
+WORKSPACE_DIR_ENV = "TUTOR_WORKSPACE_DIR"
+METRICS_FILE = "metrics.jsonl"
+
+
+class DatasetUnavailable(RuntimeError):
+    """A registered dataset cannot be loaded here (no workspace, unknown name, ...)."""
+
+
+def _json_safe(value: Any) -> Any:
+    """Plain JSON values: numpy scalars become Python numbers, NaN/inf become None."""
+    if hasattr(value, "item") and callable(value.item) and not isinstance(value, (list, tuple, dict)):
+        try:
+            value = value.item()
+        except (TypeError, ValueError):
+            pass
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)) or hasattr(value, "tolist"):
+        items = value.tolist() if hasattr(value, "tolist") else value
+        return [_json_safe(v) for v in items]
+    return str(value)
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat()
+
+
+class LocalRun:
+    """A run that appends its metrics and tags to a ``metrics.jsonl`` file."""
+
+    kind = "local"
+
+    def __init__(self, run_dir: str | os.PathLike[str] | None = None, *, echo: bool | None = None) -> None:
+        if run_dir is None:
+            run_dir = os.environ.get(RUN_DIR_ENV) or None
+        if run_dir is None:
+            # A learner running the script by hand: keep the metrics with the model.
+            self.metrics_path = Path("outputs") / METRICS_FILE
+            self.echo = True if echo is None else echo
+        else:
+            self.metrics_path = Path(run_dir) / METRICS_FILE
+            self.echo = False if echo is None else echo
+        self.metrics_path.parent.mkdir(parents=True, exist_ok=True)
+
+    def _append(self, record: dict[str, Any]) -> None:
+        line = json.dumps(record, ensure_ascii=False)
+        # Append and close per line so the workspace can follow the file while the run is going.
+        with open(self.metrics_path, "a", encoding="utf-8") as handle:
+            handle.write(line + "\n")
+
+    def log(self, name: str, value: Any) -> None:
+        value = _json_safe(value)
+        self._append({"name": name, "value": value, "time": _now()})
+        if self.echo:
+            print(f"metric {name}: {value}")
+
+    def log_list(self, name: str, values: Iterable[Any]) -> None:
+        value = _json_safe(list(values))
+        self._append({"name": name, "value": value, "time": _now()})
+        if self.echo:
+            print(f"metric {name}: {value}")
+
+    def tag(self, key: str, value: Any = "") -> None:
+        value = "" if value is None else str(value)
+        self._append({"tag": key, "value": value, "time": _now()})
+        if self.echo:
+            print(f"tag {key}: {value}")
+
+
+class AzureRun:
+    """A thin wrapper over ``azureml.core.Run`` with the same three methods."""
+
+    kind = "azure"
+
+    def __init__(self, run: Any) -> None:
+        self.run = run
+
+    def log(self, name: str, value: Any) -> None:
+        self.run.log(name, _json_safe(value))
+
+    def log_list(self, name: str, values: Iterable[Any]) -> None:
+        self.run.log_list(name, _json_safe(list(values)))
+
+    def tag(self, key: str, value: Any = "") -> None:
+        # Azure ML stores tag values as strings.
+        self.run.tag(key, "" if value is None else str(value))
+
+    @property
+    def workspace(self) -> Any:
+        return self.run.experiment.workspace
+
+
+@contextlib.contextmanager
+def _silenced():
+    """Swallow everything azureml prints or warns while it is imported and queried."""
+    sink = io.StringIO()
+    with warnings.catch_warnings(), contextlib.redirect_stderr(sink), contextlib.redirect_stdout(sink):
+        warnings.simplefilter("ignore")
+        yield
+
+
+def _azure_context() -> Any | None:
+    """The Azure ML run this process belongs to, or None (not installed, or offline)."""
+    try:
+        with _silenced():
+            from azureml.core import Run  # type: ignore[import-not-found]
+
+            context = Run.get_context()
+    except Exception:  # ImportError, or a broken/half-configured SDK: behave as local.
+        return None
+    if type(context).__name__ == "_OfflineRun" or str(getattr(context, "id", "")).startswith("OfflineRun"):
+        return None
+    try:
+        with _silenced():
+            has_experiment = getattr(context, "experiment", None) is not None
+    except Exception:
+        has_experiment = False
+    return context if has_experiment else None
+
+
+_RUN: LocalRun | AzureRun | None = None
+
+
+def get_run() -> LocalRun | AzureRun:
+    """The current run (created once per process).
+
+    In an embedded-workspace run (``TUTOR_RUN_DIR`` set) azureml is not even imported,
+    which keeps runs fast; otherwise an online Azure ML context wins, and anything else
+    is a learner running the script by hand.
+    """
+    global _RUN
+    if _RUN is None:
+        context = None if os.environ.get(RUN_DIR_ENV) else _azure_context()
+        _RUN = AzureRun(context) if context is not None else LocalRun()
+    return _RUN
+
+
+def _reset_for_tests() -> None:
+    global _RUN
+    _RUN = None
+
+
+def _version_arg(version: Any) -> Any:
+    if version is None:
+        return "latest"
+    text = str(version).strip()
+    return int(text) if text.isdigit() else text
+
+
+def load_dataset(name: str, version: Any = "latest") -> Any:
+    """A registered tabular dataset as a pandas DataFrame.
+
+    On Azure: ``Dataset.get_by_name(workspace, name, version).to_pandas_dataframe()``.
+    Locally: the embedded workspace named by ``TUTOR_WORKSPACE_DIR``. Raises
+    :class:`DatasetUnavailable` with a readable reason when it cannot.
+    """
+    version = _version_arg(version)
+    run = get_run()
+    if isinstance(run, AzureRun):
+        try:
+            with _silenced():
+                from azureml.core import Dataset  # type: ignore[import-not-found]
+
+                dataset = Dataset.get_by_name(run.workspace, name, version)
+        except Exception as exc:
+            raise DatasetUnavailable(
+                f"the workspace has no dataset {name!r} (version {version}): {exc}"
+            ) from exc
+        return dataset.to_pandas_dataframe()
+
+    workspace_dir = os.environ.get(WORKSPACE_DIR_ENV)
+    if not workspace_dir:
+        raise DatasetUnavailable(
+            f"cannot load the registered dataset {name!r}: this is not a workspace run "
+            f"({WORKSPACE_DIR_ENV} is not set and no Azure ML run is active). "
+            "Pass the prepared file with --data PATH instead."
+        )
+    try:
+        try:
+            from tutor.workspace.local import load_dataset_frame  # type: ignore[import-not-found]
+        except ImportError:  # where it is defined, if the package does not re-export it
+            from tutor.workspace.local.datasets import load_dataset_frame  # type: ignore[import-not-found]
+    except ImportError as exc:
+        raise DatasetUnavailable(
+            f"cannot load the registered dataset {name!r}: the tutor's embedded workspace "
+            f"is not importable here ({exc}). Pass the prepared file with --data PATH instead."
+        ) from exc
+    try:
+        return load_dataset_frame(workspace_dir, name, version)
+    except Exception as exc:
+        raise DatasetUnavailable(
+            f"the workspace at {workspace_dir} could not load dataset {name!r} (version {version}): {exc}"
+        ) from exc
+
+
+__all__ = [
+    "AzureRun",
+    "DatasetUnavailable",
+    "LocalRun",
+    "get_run",
+    "load_dataset",
+]
+
+if __name__ == "__main__":  # pragma: no cover - a quick manual check
+    run = get_run()
+    print(f"{type(run).__name__} ({run.kind})", file=sys.stderr)
