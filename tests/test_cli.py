@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tutor_testing import run_tutor, tutor_env
+from tutor_testing import flat, run_tutor, tutor_env
 
 COMMANDS = [[], ["start"], ["status"], ["lessons"], ["lessons", "check"], ["reset"], ["data"]]
 
@@ -55,7 +55,7 @@ def test_python_dash_m_works() -> None:
 def test_a_bad_username_is_explained(bad: str, course_dir: Path) -> None:
     result = run_tutor(["start", "--yes", "--username", bad, "--course-dir", str(course_dir)])
     assert result.returncode == 2
-    out = result.stdout + result.stderr
+    out = flat(result.stdout + result.stderr)
     assert f"'{bad}' cannot be used" in out
     assert "Traceback" not in out
     assert not (course_dir / "progress").exists()
@@ -64,27 +64,27 @@ def test_a_bad_username_is_explained(bad: str, course_dir: Path) -> None:
 def test_unknown_lesson_is_explained(course_dir: Path) -> None:
     result = run_tutor(["start", "--yes", "-u", "alice", "-C", str(course_dir), "--lesson", "nope"])
     assert result.returncode == 3
-    assert "There is no lesson 'nope'" in result.stdout
+    assert "There is no lesson 'nope'" in flat(result.stdout)
     assert "Traceback" not in result.stdout + result.stderr
 
 
 def test_missing_workspace_config_is_explained(course_dir: Path) -> None:
     result = run_tutor(["start", "--yes", "-u", "alice", "-C", str(course_dir), "--workspace", "/no/config.json"])
     assert result.returncode == 2
-    assert "no such config file" in result.stdout
+    assert "no such config file" in flat(result.stdout)
 
 
 def test_status_without_progress(course_dir: Path) -> None:
     result = run_tutor(["status", "-u", "alice", "-C", str(course_dir)])
     assert result.returncode == 4
-    assert "There is no progress for 'alice'" in result.stderr
-    assert "tutor start --username alice" in result.stderr
+    assert "There is no progress for 'alice'" in flat(result.stderr)
+    assert "tutor start --username alice" in flat(result.stderr)
 
 
 def test_offline_without_data_says_how_to_point_at_a_copy(course_dir: Path) -> None:
     result = run_tutor(["start", "--yes", "-u", "alice", "-C", str(course_dir), "--lesson", "day1-data"])
     assert result.returncode == 1
-    out = result.stdout
+    out = flat(result.stdout)
     assert "Could not download the course dataset" in out
     assert "--data PATH or TUTOR_DATA=PATH" in out
     doc = json.loads((course_dir / "progress" / "alice.json").read_text())
@@ -97,13 +97,13 @@ def test_wrong_data_file_is_refused(course_dir: Path, tmp_path: Path) -> None:
     result = run_tutor(["start", "--yes", "-u", "alice", "-C", str(course_dir), "--lesson", "day1-data",
                         "--data", str(fake)])
     assert result.returncode == 1
-    assert "is not the course's dataset" in result.stdout
+    assert "is not the course's dataset" in flat(result.stdout)
 
 
 def test_reset_needs_exactly_one_target(course_dir: Path) -> None:
     result = run_tutor(["reset", "-u", "alice", "-C", str(course_dir)])
     assert result.returncode == 2
-    assert "exactly one of --step ID, --lesson ID or --all" in result.stdout
+    assert "exactly one of --step ID, --lesson ID or --all" in flat(result.stdout)
 
 
 def test_data_command_with_a_local_copy(data_path: Path) -> None:

@@ -132,7 +132,8 @@ def test_skip_and_end_of_input(data_path: Path, course_dir: Path) -> None:
                        data=data_path, input="s\n")
     assert result.returncode == 0, result.stdout
     doc = progress_of(course_dir)
-    assert doc["steps"]["day1-setup/get-scripts"]["status"] == "skipped"
+    assert doc["steps"]["day1-setup/connect"]["status"] == "skipped"
+    assert "day1-setup/write-config" not in doc["steps"]  # end of input: saved and stopped
     # End of input at a prompt saves and stops, without a traceback.
     result = run_tutor(["start", "--plain", "-u", "alice", "-w", "local", "-C", str(course_dir), "--lesson", "day1-data"],
                        data=data_path, input="")

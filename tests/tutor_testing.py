@@ -42,3 +42,12 @@ def run_tutor(args: list[str], *, data: Path | None = None, input: str | None = 
         env=env or tutor_env(data),
         cwd=cwd,
     )
+
+
+def flat(text: str) -> str:
+    """Screen output as one line: panel borders removed and runs of white space folded,
+    so a message can be found wherever the terminal width wrapped it."""
+    import re
+
+    lines = [line.strip().strip("|│").strip() for line in text.splitlines()]
+    return re.sub(r"\s+", " ", " ".join(lines))
