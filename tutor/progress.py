@@ -339,6 +339,7 @@ class Progress:
         entry["time_spent_s"] = round(float(entry.get("time_spent_s", 0.0)) + duration_s, 3)
         entry["evidence"] = scrub(evidence)
         entry["outputs"] = scrub(outputs)
+        entry.pop("partial", None)
         if summary:
             entry["summary"] = summary
         entry.pop("error", None)
@@ -352,6 +353,17 @@ class Progress:
         entry["error"] = error
         entry["failures"] = int(entry.get("failures", 0)) + 1
         self.save()
+
+    def save_partial(self, key: str, state: dict[str, Any]) -> None:
+        """Keep what an unfinished attempt has started (e.g. submitted run ids) for the next one."""
+        self._entry(key)["partial"] = scrub(state)
+        self.save()
+
+    def partial(self, key: str) -> dict[str, Any]:
+        entry = self.steps.get(key) or {}
+        if entry.get("status") == "done":
+            return {}
+        return dict(entry.get("partial") or {})
 
     def mark_skipped(self, key: str) -> None:
         entry = self._entry(key)

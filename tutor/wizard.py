@@ -175,6 +175,8 @@ class Wizard:
             progress=reporter,
             confirm=self._confirm,
             workspace_factory=self.workspace_factory,
+            resume=self.progress.partial(step.key),
+            save_partial=lambda state: self.progress.save_partial(step.key, state),
         )
         if self._workspace is not None:
             ctx._workspace = self._workspace

@@ -128,6 +128,11 @@ class StepContext:
     confirm: Callable[[str, bool], bool] = lambda question, default: default
     # Opens the learner's workspace on first use (see tutor.workspace.open_workspace).
     workspace_factory: Callable[[Settings], Any] | None = None
+    # What an interrupted earlier attempt of this step saved with save_partial (run ids it
+    # submitted, say), so the step can reattach instead of starting the work again.
+    resume: dict[str, Any] = field(default_factory=dict)
+    # Saves such state at once in the progress file (JSON-safe, no secrets).
+    save_partial: Callable[[dict[str, Any]], None] = lambda state: None
     _workspace: Any = None
 
     @property

@@ -46,16 +46,30 @@ def submit(ctx: StepContext) -> StepResult:
     experiment = ctx.param("experiment")
     compute = ctx.param("compute")
     specs = ctx.param("runs")
+    # An interrupted earlier attempt may have left runs going: reattach to those still alive
+    # or completed, and submit only the missing, failed or canceled ones.
+    previous: dict[str, str] = dict(ctx.resume.get("runs") or {})
     runs = []
-    for spec in specs:
+    reattached = 0
+    for index, spec in enumerate(specs):
+        name = spec.get("name") or f"run {index + 1}"
+        earlier = _still_useful(ws, previous.get(name))
+        if earlier is not None:
+            runs.append(earlier)
+            reattached += 1
+            continue
         config = ScriptRunConfig(
             source_directory=source, script=script, arguments=[str(a) for a in spec.get("arguments", [])],
             environment=env, compute_target=compute,
             tags={k: str(v) for k, v in (spec.get("tags") or {}).items()},
-            display_name=spec.get("name"),
+            display_name=name,
         )
         runs.append(ws.submit(experiment, config))
-    names = {r.id: spec.get("name", r.id) for r, spec in zip(runs, specs)}
+        previous[name] = runs[-1].id
+        ctx.save_partial({"runs": previous})
+    if reattached:
+        ctx.progress.status(f"Reattached to {reattached} run(s) submitted before the interruption")
+    names = {r.id: spec.get("name") or f"run {i + 1}" for i, (r, spec) in enumerate(zip(runs, specs))}
     ids = [r.id for r in runs]
     timeout = float(ctx.param("timeout_s", 900))
 
@@ -108,11 +122,22 @@ def submit(ctx: StepContext) -> StepResult:
         outputs[f"{save_as}_run_id"] = ids[0]
     return StepResult(
         evidence={"experiment": experiment, "compute": compute, "completed": len(final) - len(failed),
-                  "runs": results},
+                  "reattached": reattached, "runs": results},
         outputs=outputs,
         display=display,
         summary=f"{len(final)} run(s) of {experiment} completed on {compute}.",
     )
+
+
+def _still_useful(ws: Any, run_id: str | None) -> Any:
+    """The run ``run_id`` if it is queued, running or completed; None if it must be submitted again."""
+    if not run_id:
+        return None
+    try:
+        run = ws.get_run(run_id)
+    except Exception:  # noqa: BLE001 - gone from the workspace: submit a new one
+        return None
+    return None if str(run.status) in ("Failed", "Canceled") else run
 
 
 @action("training.compare", required=("runs_from", "metric"), optional=("goal", "also", "save_as"))

@@ -1,0 +1,87 @@
+"""Day 1 through the model registry on the embedded workspace, and reattaching to runs after a kill."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tutor_testing import run_tutor, tutor_env
+
+DAY1 = ["day1-setup", "day1-compute", "day1-data", "day1-training"]
+
+
+def _progress(course_dir: Path, user: str) -> dict:
+    return json.loads((course_dir / "progress" / f"{user}.json").read_text())
+
+
+def _workspace(course_dir: Path, user: str):
+    from tutor.workspace.local import LocalWorkspace
+
+    name = f"{user}-ws"
+    return LocalWorkspace(course_dir / ".tutor" / "workspaces" / name, name)
+
+
+def test_day1_runs_five_models_and_registers_the_best(data_path: Path, course_dir: Path) -> None:
+    for lesson in DAY1:
+        result = run_tutor(["start", "--yes", "-u", "bob", "-C", str(course_dir), "--lesson", lesson],
+                           data=data_path, timeout=300)
+        assert result.returncode == 0, result.stdout[-3000:]
+    doc = _progress(course_dir, "bob")
+    runs = doc["steps"]["day1-training/train-five"]["evidence"]["runs"]
+    assert len(runs) == 5 and all(r["status"] == "Completed" for r in runs.values())
+    compare = doc["steps"]["day1-training/compare"]["evidence"]
+    best_name = max(runs, key=lambda name: runs[name]["R^2"])
+    assert compare["best_model"] == best_name == "4 full"
+
+    ws = _workspace(course_dir, "bob")
+    recorded = ws.list_runs("bob-taxi-experiment-r")
+    assert len(recorded) == 5
+    for run in recorded:
+        assert str(run.status) == "Completed"
+        metrics = ws.get_metrics(run.id)
+        assert 0.85 < metrics["R^2"] < 0.95 and 2.5 < metrics["RMSE Test"] < 4.5
+    model = ws.get_model("bob-taxi-model")
+    assert model.version == 1 and model.run_id == compare["best_run_id"]
+    assert doc["steps"]["day1-data/register"]["evidence"]["rows"] == 23222
+    prediction = doc["steps"]["day1-training/predict-locally"]["evidence"]["prediction"]
+    assert 15 < prediction < 22
+
+
+def test_a_tutor_killed_while_runs_train_reattaches_to_them(data_path: Path, course_dir: Path) -> None:
+    for lesson in DAY1[:3]:
+        assert run_tutor(["start", "--yes", "-u", "dan", "-C", str(course_dir), "--lesson", lesson],
+                         data=data_path).returncode == 0
+    args = [sys.executable, "-m", "tutor", "start", "--yes", "-u", "dan", "-C", str(course_dir),
+            "--lesson", "day1-training"]
+    proc = subprocess.Popen(args, env=tutor_env(data_path), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            stdin=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                entry = _progress(course_dir, "dan")["steps"].get("day1-training/train-five", {})
+            except ValueError:
+                entry = {}
+            if len((entry.get("partial") or {}).get("runs", {})) == 5:
+                break
+            time.sleep(0.02)
+        else:
+            raise AssertionError("the five runs were never recorded as submitted")
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    submitted = _progress(course_dir, "dan")["steps"]["day1-training/train-five"]["partial"]["runs"]
+
+    resumed = run_tutor(["start", "--yes", "-u", "dan", "-C", str(course_dir), "--lesson", "day1-training"],
+                        data=data_path, timeout=300)
+    assert resumed.returncode == 0, resumed.stdout[-3000:]
+    evidence = _progress(course_dir, "dan")["steps"]["day1-training/train-five"]["evidence"]
+    assert evidence["reattached"] == 5
+    assert {name: r["run_id"] for name, r in evidence["runs"].items()} == submitted
+    assert len(_workspace(course_dir, "dan").list_runs("dan-taxi-experiment-r")) == 5  # nothing submitted twice
