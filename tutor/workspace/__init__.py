@@ -1,0 +1,87 @@
+"""Workspaces: where experiments, data, compute, runs, models and services live.
+
+Step actions get a workspace from :func:`open_workspace` and use only the methods of the
+:class:`~tutor.workspace.base.Workspace` protocol, so the same action works on the
+embedded workspace (the default, no account needed) and on Azure ML.
+
+Importing this package is cheap (no pandas, no backend): the CLI imports it at start-up.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tutor.errors import TutorError
+from tutor.workspace.base import (
+    ColumnProfile,
+    ComputeStatus,
+    ComputeTarget,
+    DatasetProfile,
+    DatasetRecord,
+    Datastore,
+    EnvironmentCheck,
+    EnvironmentRecord,
+    ExperimentRecord,
+    MetricPoint,
+    ModelRecord,
+    ProvisioningState,
+    RunMetrics,
+    RunRecord,
+    RunStatus,
+    ScriptRunConfig,
+    ServiceRecord,
+    Workspace,
+)
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from tutor.steps.base import Settings
+
+__all__ = [
+    "ColumnProfile", "ComputeStatus", "ComputeTarget", "DatasetProfile", "DatasetRecord", "Datastore",
+    "EnvironmentCheck", "EnvironmentRecord", "ExperimentRecord", "MetricPoint", "ModelRecord",
+    "ProvisioningState", "RunMetrics", "RunRecord", "RunStatus", "ScriptRunConfig", "ServiceRecord",
+    "Workspace", "open_workspace", "workspace_name",
+]
+
+
+def workspace_name(username: str) -> str:
+    """The embedded workspace of a learner is named ``<username>-ws``."""
+    return f"{username}-ws"
+
+
+def open_workspace(settings: "Settings") -> Workspace:
+    """The learner's workspace: embedded for ``--workspace local``, else from a config.json.
+
+    A config.json written by an embedded workspace (``write_config``) names its folder in
+    ``embedded_path`` and reopens it; any other config names an Azure workspace.
+    """
+    from tutor.workspace.local import LocalWorkspace
+
+    if settings.workspace == "local":
+        name = workspace_name(settings.username)
+        return LocalWorkspace(settings.course_dir.workspace(name), name)
+
+    config_path = Path(settings.workspace).expanduser()
+    if config_path.is_dir():
+        config_path = config_path / "config.json"
+    if not config_path.is_file():
+        raise TutorError(f"There is no workspace config file {config_path}.",
+                         "Pass the path of a config.json (see write_config), or use --workspace local.")
+    try:
+        config = json.loads(config_path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise TutorError(f"The workspace config {config_path} is not readable JSON ({exc}).",
+                         "Download config.json again from the Azure portal, or use --workspace local.") from exc
+    if not isinstance(config, dict):
+        raise TutorError(f"The workspace config {config_path} is not a JSON object.",
+                         "Download config.json again from the Azure portal, or use --workspace local.")
+    embedded = config.get("embedded_path")
+    if embedded:
+        return LocalWorkspace(Path(embedded), config.get("workspace_name"), create=False)
+    raise TutorError(
+        f"{config_path} names the Azure workspace '{config.get('workspace_name', '?')}', and the Azure "
+        "backend is not available in this version of the tutor yet.",
+        "Use the embedded workspace instead: run the tutor with --workspace local.",
+    )

@@ -1,0 +1,235 @@
+"""Deciding run status from processes, and starting queued runs, without a daemon.
+
+Nothing runs in the background to watch runs. Instead every reader derives the truth:
+
+* a run that is Preparing/Running has a recorded (pid, start token). If its wrapper wrote
+  ``exit_code``, the run is finished (Completed or Failed by the code); if the process is
+  still alive, it is running; if it vanished without an exit code (killed, machine
+  rebooted), it is Failed with that reason. So a run is never "Running" forever.
+* queued runs are started by :func:`promote`, which every submit, poll and wait calls,
+  and which each run's wrapper calls as it exits, so the queue drains even when the
+  tutor is closed. ``promote`` holds a file lock, so two processes never start the same
+  run or overfill a cluster.
+
+A cluster with ``max_nodes`` N runs at most min(N, CPU count) runs at once: each node is a
+process on this machine, and more processes than cores only makes every run slower.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import sys
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Mapping
+
+from tutor.workspace.base import ProvisioningState, RunStatus
+from tutor.workspace.local.layout import Layout
+from tutor.workspace.local.metrics import ingest_metrics, pending_bytes
+from tutor.workspace.local.procs import file_lock, launch_detached, process_is_running
+from tutor.workspace.local.store import Store, utcnow
+
+LOCAL_TARGET = "local"
+ACTIVE = (RunStatus.PREPARING.value, RunStatus.RUNNING.value)
+# How long a claimed run may go without a recorded pid before it counts as never started.
+LAUNCH_GRACE = timedelta(seconds=30)
+
+VANISHED = (
+    "The run's process ended unexpectedly before it wrote an exit code (it was killed, ran "
+    "out of memory, or the machine restarted). The end of its log may say more; submit it again."
+)
+
+
+def cpu_count() -> int:
+    """Cores this process may use (respects CPU affinity in containers)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def slots_for(conn: sqlite3.Connection, compute: str) -> int | None:
+    """How many runs ``compute`` executes at once; None if it does not exist."""
+    if compute == LOCAL_TARGET:
+        return cpu_count()
+    row = conn.execute("SELECT type, max_nodes FROM compute WHERE name = ?", (compute,)).fetchone()
+    if row is None:
+        return None
+    if row["type"] == "AmlCompute":
+        return max(1, min(int(row["max_nodes"]), cpu_count()))
+    return cpu_count()
+
+
+# --------------------------------------------------------------------------- exit codes
+
+
+def write_exit_file(path: Path, code: int, reason: str | None) -> None:
+    """Written atomically (rename), so a reader never sees half a file."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps({"code": code, "reason": reason, "ended_at": utcnow()}))
+    os.replace(tmp, path)
+
+
+def read_exit_file(path: Path) -> tuple[int, str | None, str] | None:
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        return None
+    try:
+        data = json.loads(text)
+        return int(data["code"]), data.get("reason"), str(data.get("ended_at") or utcnow())
+    except (ValueError, KeyError, TypeError):
+        return 1, f"The run's exit file {path} is unreadable.", utcnow()
+
+
+def finalize(store: Store, layout: Layout, run_id: str, code: int, reason: str | None, ended_at: str) -> None:
+    """Record the end of a run from its exit code (idempotent; a Canceled run stays Canceled)."""
+    ingest_metrics(store, run_id, layout.run_dir(run_id), final=True)
+    status = RunStatus.COMPLETED if code == 0 else RunStatus.FAILED
+    if code != 0 and not reason:
+        reason = f"The script exited with code {code}; the end of its log says why."
+    with store.write() as conn:
+        conn.execute(
+            f"UPDATE runs SET status = ?, exit_code = ?, error = ?, ended_at = ? "
+            f"WHERE id = ? AND status IN {ACTIVE}",
+            (status.value, code, reason if code != 0 else None, ended_at, run_id),
+        )
+        conn.execute("UPDATE runs SET exit_code = ? WHERE id = ? AND exit_code IS NULL", (code, run_id))
+
+
+def fail_run(store: Store, run_id: str, reason: str, *, from_statuses: tuple[str, ...] = ACTIVE) -> bool:
+    with store.write() as conn:
+        cursor = conn.execute(
+            f"UPDATE runs SET status = ?, error = ?, ended_at = ? "
+            f"WHERE id = ? AND status IN ({','.join('?' * len(from_statuses))})",
+            (RunStatus.FAILED.value, reason, utcnow(), run_id, *from_statuses),
+        )
+        return cursor.rowcount > 0
+
+
+# --------------------------------------------------------------------------- refreshing
+
+
+def refresh(store: Store, layout: Layout, row: sqlite3.Row) -> None:
+    """Bring one run's stored status up to date with its process (see module doc)."""
+    if row["status"] not in ACTIVE:
+        return
+    run_id = row["id"]
+    exit_file = layout.exit_file(run_id)
+    finished = read_exit_file(exit_file)
+    if finished is None:
+        if row["pid"] is None:
+            claimed = datetime.fromisoformat(row["claimed_at"]) if row["claimed_at"] else None
+            if claimed is None or datetime.now(timezone.utc) - claimed > LAUNCH_GRACE:
+                fail_run(store, run_id, "The run's process never started. Submit the run again.")
+            return
+        if process_is_running(row["pid"], row["pid_token"]):
+            if pending_bytes(layout.run_dir(run_id), int(row["metrics_offset"])):
+                ingest_metrics(store, run_id, layout.run_dir(run_id))
+            return
+        finished = read_exit_file(exit_file)  # it may have been written just before exiting
+    if finished is None:
+        ingest_metrics(store, run_id, layout.run_dir(run_id), final=True)
+        fail_run(store, run_id, VANISHED)
+    else:
+        finalize(store, layout, run_id, *finished)
+
+
+def refresh_active(store: Store, layout: Layout, compute: str | None = None) -> None:
+    """Refresh every Preparing/Running run (of one compute target, if given)."""
+    query = f"SELECT * FROM runs WHERE status IN {ACTIVE}"
+    args: tuple[str, ...] = ()
+    if compute is not None:
+        query += " AND compute = ?"
+        args = (compute,)
+    with store.read() as conn:
+        rows = conn.execute(query, args).fetchall()
+    for row in rows:
+        refresh(store, layout, row)
+
+
+# --------------------------------------------------------------------------- starting
+
+
+def run_environment(layout: Layout, run_id: str, base_env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment of a run's process: the caller's plus the run's own variables."""
+    import tutor
+
+    env = dict(os.environ if base_env is None else base_env)
+    env["TUTOR_RUN_ID"] = run_id
+    env["TUTOR_RUN_DIR"] = str(layout.run_dir(run_id))
+    env["TUTOR_WORKSPACE_DIR"] = str(layout.root)
+    env["PYTHONUNBUFFERED"] = "1"  # the log is streamed while the run writes it
+    # The wrapper (and a script using tutor.workspace.local) must import this package even
+    # when the tutor runs from a checkout that is not installed.
+    package_parent = str(Path(tutor.__file__).resolve().parent.parent)
+    paths = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+    if package_parent not in paths:
+        paths.append(package_parent)
+    env["PYTHONPATH"] = os.pathsep.join(paths)
+    return env
+
+
+def _start(store: Store, layout: Layout, run_id: str, base_env: Mapping[str, str] | None) -> bool:
+    with store.write() as conn:
+        claimed = conn.execute(
+            "UPDATE runs SET status = ?, claimed_at = ? WHERE id = ? AND status = ?",
+            (RunStatus.PREPARING.value, utcnow(), run_id, RunStatus.QUEUED.value),
+        ).rowcount
+    if not claimed:
+        return False
+    argv = [sys.executable, "-m", "tutor.workspace.runner", str(layout.root), run_id]
+    try:
+        pid, token = launch_detached(
+            argv, cwd=layout.run_dir(run_id), env=run_environment(layout, run_id, base_env), log=layout.run_log(run_id)
+        )
+    except OSError as exc:
+        fail_run(store, run_id, f"Could not start the run's Python ({sys.executable}): {exc}.")
+        return False
+    with store.write() as conn:
+        conn.execute("UPDATE runs SET pid = ?, pid_token = ? WHERE id = ?", (pid, token, run_id))
+    return True
+
+
+def promote(store: Store, layout: Layout, compute: str | None = None,
+            base_env: Mapping[str, str] | None = None) -> list[str]:
+    """Start queued runs while their compute target has free slots; return the started ids."""
+    started: list[str] = []
+    with store.read() as conn:
+        query = "SELECT DISTINCT compute FROM runs WHERE status = ?"
+        args: tuple[str, ...] = (RunStatus.QUEUED.value,)
+        if compute is not None:
+            query += " AND compute = ?"
+            args += (compute,)
+        targets = [row[0] for row in conn.execute(query, args).fetchall()]
+    if not targets:
+        return started
+    with file_lock(layout.scheduler_lock):
+        for target in targets:
+            refresh_active(store, layout, target)
+            with store.read() as conn:
+                slots = slots_for(conn, target)
+                state = conn.execute("SELECT state FROM compute WHERE name = ?", (target,)).fetchone()
+                active = conn.execute(
+                    f"SELECT COUNT(*) FROM runs WHERE compute = ? AND status IN {ACTIVE}", (target,)
+                ).fetchone()[0]
+                queued = [
+                    row[0] for row in conn.execute(
+                        "SELECT id FROM runs WHERE compute = ? AND status = ? ORDER BY seq",
+                        (target, RunStatus.QUEUED.value),
+                    ).fetchall()
+                ]
+            if slots is None:
+                for run_id in queued:
+                    fail_run(store, run_id, f"The compute target '{target}' no longer exists, so the run "
+                             "could not start. Create the compute again and resubmit.",
+                             from_statuses=(RunStatus.QUEUED.value,))
+                continue
+            if target != LOCAL_TARGET and (state is None or state[0] != ProvisioningState.SUCCEEDED.value):
+                continue  # started once the compute finishes provisioning
+            for run_id in queued[: max(0, slots - int(active))]:
+                if _start(store, layout, run_id, base_env):
+                    started.append(run_id)
+    return started
