@@ -129,20 +129,18 @@ def profile(ctx: StepContext) -> StepResult:
     """Profile the prepared data: type, min, max, mean, missing, distinct and a histogram per column."""
     frame = _prepared_frame(ctx)
     columns = profile_frame(frame)
-    rows = [
-        [c["column"], c["type"], _fmt(c["min"]), _fmt(c["max"]), _fmt(c["mean"]), c["missing"], c["distinct"],
-         Histogram(tuple(c["histogram"]))]
-        for c in columns
-    ]
-    label = next(c for c in columns if c["column"] == "totalAmount")
+    rows = [[c.name, c.kind, _fmt(c.min), _fmt(c.max), _fmt(c.mean), c.missing, c.distinct,
+             Histogram(tuple(c.histogram))] for c in columns]
+    label = next(c for c in columns if c.name == "totalAmount")
+    missing = sum(c.missing for c in columns)
     return StepResult(
         evidence={
             "rows": int(len(frame)),
             "columns": len(columns),
-            "missing_total": sum(c["missing"] for c in columns),
-            "total_amount_mean": label["mean"],
-            "total_amount_max": label["max"],
-            "distinct": {c["column"]: c["distinct"] for c in columns},
+            "missing_total": missing,
+            "total_amount_mean": round(float(label.mean), 6),
+            "total_amount_max": label.max,
+            "distinct": {c.name: c.distinct for c in columns},
         },
         display=[
             Table("Profile of the prepared data",
@@ -150,8 +148,8 @@ def profile(ctx: StepContext) -> StepResult:
                   numeric=["min", "max", "mean", "missing", "distinct"]),
             Bars("Trips by hour of day", _hour_counts(frame), fmt="{:.0f}"),
             Note("No column has missing values, and every trip now has a positive fare and a plausible distance."
-                 if sum(c["missing"] for c in columns) == 0 else "Some columns still have missing values.",
-                 "success" if sum(c["missing"] for c in columns) == 0 else "warning"),
+                 if missing == 0 else "Some columns still have missing values.",
+                 "success" if missing == 0 else "warning"),
         ],
         summary=f"{len(columns)} columns profiled over {len(frame):,} rows.",
     )

@@ -154,7 +154,7 @@ class DatasetsMixin(WorkspaceCore):
         Registering an existing name needs ``create_new_version=True`` (the course does so on
         every rerun); the profile is computed now and stored with the version.
         """
-        from tutor.workspace.local.profile import profile_frame
+        from tutor.profile import profile_frame
 
         naming.check_name(naming.DATASET, name)
         if file_format not in FORMATS:
