@@ -11,7 +11,8 @@ import pytest
 
 from tutor_testing import flat, run_tutor, tutor_env
 
-COMMANDS = [[], ["start"], ["status"], ["lessons"], ["lessons", "check"], ["reset"], ["data"]]
+COMMANDS = [[], ["start"], ["status"], ["lessons"], ["lessons", "check"], ["lessons", "rehearse"], ["reset"],
+            ["data"], ["class"], ["class", "report"], ["class", "check"], ["export"]]
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "tutor")

@@ -36,6 +36,13 @@ app = typer.Typer(
 lessons_app = typer.Typer(help="The course outline, and tools for lesson authors.", invoke_without_command=True)
 app.add_typer(lessons_app, name="lessons")
 
+# Instructors' and lesson authors' commands (tutor/instructor/): light to import.
+from tutor.instructor.cli import class_app, export_command, rehearse_command  # noqa: E402
+
+app.add_typer(class_app, name="class")
+app.command("export")(export_command)
+lessons_app.command("rehearse")(rehearse_command)
+
 
 # -- shared options ---------------------------------------------------------------------------
 UsernameOpt = Annotated[Optional[str], typer.Option("--username", "-u", help="The learner's name (1-8 lower-case letters/digits).")]
@@ -331,11 +338,16 @@ def lessons(ctx: typer.Context, plain: PlainOpt = False) -> None:
 @lessons_app.command("check")
 def lessons_check(
     files: Annotated[Optional[list[Path]], typer.Argument(help="Lesson files to check (default: the shipped lessons).")] = None,
+    rehearse: Annotated[bool, typer.Option("--rehearse", help="Then run them step by step on a scratch course folder (as `tutor lessons rehearse`).")] = False,
+    data: Annotated[Optional[Path], typer.Option("--data", help="With --rehearse: a local copy of the dataset.", dir_okay=False)] = None,
 ) -> None:
     """Validate lesson files: fields, ids, actions, parameters, templates, questions."""
     from tutor.lessons import load_course, load_lesson
 
     console = ui.make_console()
+    if rehearse:
+        rehearse_command(files=files, data=data)
+        return
     with handled(console):
         if files:
             for f in files:

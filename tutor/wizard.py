@@ -187,10 +187,10 @@ class Wizard:
 
     def _run_step(self, step: Step) -> bool:
         spec = get_action(step.action)
-        self.progress.mark_running(step.key)
         started = time.monotonic()
         result: StepResult | None = None
         try:
+            self.progress.mark_running(step.key)
             with ui.reporter_for(self.console, step.title) as reporter:
                 ctx = self._context(step, reporter)
                 result = spec.func(ctx)

@@ -1,0 +1,328 @@
+"""A learner's path as a runnable script or notebook (``tutor export``).
+
+For each step the learner finished, in course order: a markdown cell with the lesson and step
+title, what the step proved (its summary and evidence, as the progress file recorded them),
+then the step's Python code from the lesson (``code.python``, templated with the learner's
+username). A header cell says how to run it here and how to redo it on Azure ML.
+
+The lessons' code is what a learner would type on Azure, so not all of it runs anywhere:
+
+* **local cells** run as they are: the setup cell makes ``green_taxi_data.parquet`` (the name
+  the lesson code reads) point at the dataset: ``$TUTOR_DATA``, the copy the tutor used for
+  this learner (the recorded ``raw_data`` output) or a download from the course's address;
+* **Azure ML cells** need the Azure ML SDK and a workspace: a cell that imports ``azureml``,
+  or uses a name such a cell defined (``ws``, ``run``...), is wrapped in ``if ON_AZURE:``,
+  which the setup cell sets where ``azureml-core`` and a real workspace ``config.json`` are;
+* **shown-only cells** go into the markdown as a code block: steps whose action is in
+  :data:`SHOW_ONLY_ACTIONS`, code that is not valid Python, and code that needs a name only
+  a step the learner did not finish defines.
+
+Scripts use the "percent" cell format (``# %%``) that VS Code, PyCharm and Jupytext read as
+cells; notebooks are nbformat 4 JSON written directly (no dependency).
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import json
+import textwrap
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from tutor import __version__
+
+# Steps whose code is an instruction for elsewhere, not for this script: action -> why.
+SHOW_ONLY_ACTIONS: dict[str, str] = {
+    "scripts.copy": "it copies the scripts out of a clone of the course repository (`course/`), which is not here; "
+                    "the tutor already put `train/` and `score/` in your course folder",
+}
+
+DATA_NAME = "green_taxi_data.parquet"
+FORMATS = ("py", "ipynb")
+
+
+@dataclass
+class Cell:
+    kind: str  # "markdown" or "code"
+    source: str
+
+
+@dataclass
+class _Code:
+    """What a snippet needs and defines, for the Azure/local split."""
+
+    free: set[str]  # names used before this snippet binds them
+    bound: set[str]
+    imports_azure: bool
+
+
+def _names_in(node: ast.AST | None) -> set[str]:
+    if node is None:
+        return set()
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+
+
+def scan(code: str) -> _Code:
+    """The free and bound names of a snippet (raises SyntaxError)."""
+    tree = ast.parse(code)
+    bound: set[str] = set()
+    free: set[str] = set()
+    azure = False
+    for statement in tree.body:
+        local: set[str] = set()  # bound before use inside the statement (loop targets, arguments, imports)
+        stores: set[str] = set()
+        loads: set[str] = set()
+        for node in ast.walk(statement):
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                modules = [node.module or ""] if isinstance(node, ast.ImportFrom) else [a.name for a in node.names]
+                azure = azure or any(m == "azureml" or m.startswith("azureml.") for m in modules)
+                for alias in node.names:
+                    local.add(alias.asname or alias.name.split(".")[0])
+            elif isinstance(node, ast.Name):
+                (stores if isinstance(node.ctx, ast.Store) else loads).add(node.id)
+            elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
+                local |= _names_in(node.target)
+            elif isinstance(node, ast.arg):
+                local.add(node.arg)
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                local.add(node.name)
+            elif isinstance(node, ast.withitem):
+                local |= _names_in(node.optional_vars)
+            elif isinstance(node, ast.ExceptHandler) and node.name:
+                local.add(node.name)
+        free |= loads - bound - local
+        bound |= stores | local
+    return _Code(free=free, bound=bound, imports_azure=azure)
+
+
+def _fmt_value(value: Any, limit: int = 240) -> str:
+    if isinstance(value, float):
+        text = f"{value:.6g}"
+    elif isinstance(value, (dict, list)):
+        text = json.dumps(value, ensure_ascii=False)
+    else:
+        text = str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _step_markdown(step: Any, lesson: Any, entry: dict[str, Any], new_lesson: bool) -> str:
+    lines = []
+    if new_lesson:
+        lines += [f"# Day {lesson.day} · {lesson.title}", ""]
+        if lesson.summary:
+            lines += [lesson.summary, ""]
+    lines.append(f"## {step.title}")
+    meta = [f"`{step.key}`"]
+    if step.ref:
+        meta.append(step.ref)
+    if entry.get("finished_at"):
+        meta.append(f"done {str(entry['finished_at'])[:16].replace('T', ' ')}")
+    if isinstance(entry.get("duration_s"), (int, float)):
+        meta.append(f"in {entry['duration_s']:g} s")
+    lines += ["*" + " · ".join(meta) + "*", ""]
+    if entry.get("summary"):
+        lines += [str(entry["summary"]), ""]
+    evidence = entry.get("evidence")
+    if isinstance(evidence, dict) and evidence:
+        lines.append("What the tutor recorded:")
+        lines += [f"- `{key}`: {_fmt_value(value)}" for key, value in evidence.items()]
+    return "\n".join(lines).rstrip()
+
+
+def _fence(code: str) -> str:
+    return "```python\n" + code.strip("\n") + "\n```"
+
+
+def _setup_code(username: str, raw_data: str | None) -> str:
+    from tutor.dataset import URL
+
+    default = repr(raw_data) if raw_data else repr(DATA_NAME)
+    return f'''\
+# Setup: the course dataset, and whether the Azure ML cells can run here.
+import json
+import os
+import shutil
+import urllib.request
+from pathlib import Path
+
+USERNAME = {username!r}
+# The dataset: $TUTOR_DATA, else the copy the tutor used for {username}.
+DATA = os.environ.get("TUTOR_DATA") or {default}
+DATA_URL = {URL!r}
+
+# The lesson code reads {DATA_NAME} from the current folder: make that name point at DATA.
+if not os.path.exists({DATA_NAME!r}):
+    if os.path.lexists({DATA_NAME!r}):
+        os.remove({DATA_NAME!r})  # a link to a file that has moved
+    if Path(DATA).is_file():
+        try:
+            os.symlink(Path(DATA).resolve(), {DATA_NAME!r})
+        except OSError:
+            shutil.copyfile(DATA, {DATA_NAME!r})
+    else:
+        print("Downloading the course dataset from", DATA_URL)
+        urllib.request.urlretrieve(DATA_URL, {DATA_NAME!r})
+Path("data").mkdir(exist_ok=True)
+
+
+def _azure_ml_here():
+    """True where the Azure ML SDK is installed and config.json names a real Azure workspace."""
+    try:
+        import azureml.core  # noqa: F401
+    except ImportError:
+        return False
+    for name in ("config.json", os.path.join(".azureml", "config.json")):
+        try:
+            config = json.loads(Path(name).read_text())
+        except (OSError, ValueError):
+            continue
+        return "subscription_id" in config and "embedded_path" not in config
+    return False
+
+
+ON_AZURE = _azure_ml_here()
+print("Azure ML cells:", "run" if ON_AZURE else "skipped (they need the azureml-core SDK and your workspace's config.json)")
+'''
+
+
+def _header(doc: dict[str, Any], done: int, total: int, skipped: list[str], course_dir: Path, fmt: str) -> str:
+    name = doc["learner"]
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    run_here = "run this file with Python" if fmt == "py" else "run the cells in order (Run All)"
+    lines = [
+        f"# Predicting NYC green-taxi fares with Azure ML: {name}'s path",
+        "",
+        f"Exported by aml-tutor {__version__} on {stamp} from `progress/{name}.json`: the code of the {done} "
+        f"step(s) {name} finished (of {total}), in course order, each after what the tutor recorded when it ran.",
+    ]
+    if skipped:
+        lines += ["", "Skipped in the tutor, so not here: " + ", ".join(f"`{k}`" for k in skipped) + "."]
+    lines += [
+        "",
+        "## Run it here",
+        f"In your course folder (`{course_dir}`): {run_here}. The setup cell finds the dataset "
+        "(`$TUTOR_DATA`, the copy the tutor used, or a download). Cells marked *Azure ML* need the Azure ML SDK "
+        "and a workspace, so here they are skipped: the tutor ran those steps on its embedded workspace.",
+        "",
+        "## Redo it on Azure",
+        "1. Open Azure ML studio (https://ml.azure.com), choose your workspace and open **Notebooks**; upload this "
+        "file and your `train/` and `score/` folders.",
+        "2. Download your workspace's `config.json` (Azure portal, the workspace's overview page, *Download "
+        "config.json*) and upload it next to this file.",
+        "3. Run it on a compute instance (kernel *Python 3.8 - AzureML*): the `azureml-core` SDK is installed there, "
+        "so the Azure ML cells run too. The first one asks you to sign in.",
+        "",
+        f"The Azure ML cells create real resources named after you (`{name}`...): compute and services cost money "
+        "while they exist, so delete them when you are done.",
+    ]
+    return "\n".join(lines)
+
+
+def _entry(doc: dict[str, Any], key: str) -> dict[str, Any]:
+    entry = (doc.get("steps") or {}).get(key)
+    return entry if isinstance(entry, dict) else {}
+
+
+def done_steps(doc: dict[str, Any], course: Any) -> list[Any]:
+    """The course's steps this learner has done, in course order."""
+    return [step for step in course.steps if _entry(doc, step.key).get("status") == "done"]
+
+
+def build_cells(doc: dict[str, Any], course: Any, *, course_dir: Path, fmt: str = "ipynb") -> list[Cell]:
+    """The cells of a learner's export: a header, the setup, then each done step in course order."""
+    from tutor.lessons import render
+
+    def entry_of(key: str) -> dict[str, Any]:
+        return _entry(doc, key)
+
+    done = done_steps(doc, course)
+    skipped = [s.key for s in course.steps if entry_of(s.key).get("status") == "skipped"]
+    outputs: dict[str, Any] = {}
+    for step in done:
+        recorded = entry_of(step.key).get("outputs")
+        if isinstance(recorded, dict):
+            outputs.update(recorded)
+    raw = outputs.get("raw_data")
+    variables = {"username": doc["learner"], "workspace": str((doc.get("workspace") or {}).get("name", "")),
+                 "course_dir": str(course_dir)}
+    cells = [Cell("markdown", _header(doc, len(done), len(course.steps), skipped, course_dir, fmt)),
+             Cell("code", _setup_code(doc["learner"], raw if isinstance(raw, str) else None))]
+
+    defined = set(dir(builtins)) | scan(cells[1].source).bound
+    azure_names: set[str] = set()
+    shown_lesson = None
+    for step in done:
+        lesson = course.lesson(step.lesson_id)
+        text = _step_markdown(step, lesson, entry_of(step.key), lesson.id != shown_lesson)
+        shown_lesson = lesson.id
+        code = render(step.code.get("python", ""), variables).strip("\n")
+        if not code.strip():
+            cells.append(Cell("markdown", text + "\n\n*This step has no Python code: the tutor ran it for you.*"))
+            continue
+        if step.action in SHOW_ONLY_ACTIONS:
+            cells.append(Cell("markdown", f"{text}\n\nThe code, shown but not run here ({SHOW_ONLY_ACTIONS[step.action]}):"
+                                          f"\n\n{_fence(code)}"))
+            continue
+        try:
+            info = scan(code)
+        except SyntaxError as exc:
+            cells.append(Cell("markdown", f"{text}\n\nThe lesson's code, shown but not run (it is not valid Python as "
+                                          f"written: line {exc.lineno}: {exc.msg}):\n\n{_fence(code)}"))
+            continue
+        missing = sorted(info.free - defined)
+        if missing:
+            names = ", ".join(f"`{n}`" for n in missing)
+            cells.append(Cell("markdown", f"{text}\n\nThe code, shown but not run: it needs {names}, which a step "
+                                          f"you did not finish defines.\n\n{_fence(code)}"))
+            continue
+        defined |= info.bound
+        cells.append(Cell("markdown", text))
+        if info.imports_azure or info.free & azure_names:
+            azure_names |= info.bound
+            cells.append(Cell("code", "# Azure ML: runs only where ON_AZURE (see the setup cell); the tutor ran this "
+                                      "step on its embedded workspace.\nif ON_AZURE:\n" + textwrap.indent(code, "    ")))
+        else:
+            azure_names -= info.bound
+            cells.append(Cell("code", code))
+    return cells
+
+
+def to_py(cells: list[Cell]) -> str:
+    parts = ["#!/usr/bin/env python3"]
+    for cell in cells:
+        if cell.kind == "markdown":
+            body = "\n".join(("# " + line).rstrip() for line in cell.source.splitlines())
+            parts.append("# %% [markdown]\n" + body)
+        else:
+            parts.append("# %%\n" + cell.source.rstrip("\n"))
+    return "\n\n".join(parts) + "\n"
+
+
+def to_ipynb(cells: list[Cell]) -> str:
+    nb_cells = []
+    for index, cell in enumerate(cells, start=1):
+        item: dict[str, Any] = {"cell_type": cell.kind, "id": f"cell-{index}", "metadata": {},
+                                "source": cell.source.rstrip("\n").splitlines(keepends=True)}
+        if cell.kind == "code":
+            item["execution_count"] = None
+            item["outputs"] = []
+        nb_cells.append(item)
+    notebook = {
+        "cells": nb_cells,
+        "metadata": {
+            "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+            "language_info": {"name": "python"},
+        },
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    return json.dumps(notebook, indent=1, ensure_ascii=False) + "\n"
+
+
+def export_text(doc: dict[str, Any], course: Any, *, fmt: str, course_dir: Path) -> tuple[str, int]:
+    """The export in ``fmt`` (``py`` or ``ipynb``) and how many steps it holds."""
+    cells = build_cells(doc, course, course_dir=course_dir, fmt=fmt)
+    return (to_py(cells) if fmt == "py" else to_ipynb(cells)), len(done_steps(doc, course))
