@@ -427,6 +427,128 @@ def data_command(
     print(found.path)
 
 
+# -- predict and cleanup -------------------------------------------------------------------------
+def _open_learner_workspace(username: str | None, course_dir: Path) -> tuple[Any, str]:
+    from tutor.steps.base import Settings
+    from tutor.workspace import open_workspace
+
+    cdir = CourseDir(course_dir)
+    name = _resolve_username(username, cdir, None)
+    recorded = _recorded_workspace(cdir.progress_file(name))
+    if not cdir.progress_file(name).exists():
+        raise ProgressError(f"There is no progress for '{name}' in {cdir.progress}.",
+                            f"Start the course with `tutor start --username {name} --course-dir {cdir.root}`.")
+    settings = Settings(username=name, course_dir=cdir, workspace=recorded or "local")
+    return open_workspace(settings), name
+
+
+@app.command()
+def predict(
+    service: Annotated[Optional[str], typer.Option("--service", "-s", help="The service to call (default: the learner's newest Healthy one).")] = None,
+    username: UsernameOpt = None,
+    course_dir: CourseDirOpt = Path("."),
+    data: Annotated[Optional[str], typer.Option("--data", help='Make one call with this JSON ({"data": [...]}) and print the answer as JSON.')] = None,
+    scoring_uri: Annotated[Optional[str], typer.Option("--scoring-uri", help="Call any scoring URI (an Azure service too) instead of a workspace service.")] = None,
+    key: Annotated[Optional[str], typer.Option("--key", envvar="TUTOR_SERVICE_KEY", help="The key for --scoring-uri (or TUTOR_SERVICE_KEY).")] = None,
+    plain: PlainOpt = False,
+) -> None:
+    """Call a deployed scoring service: a prompt to try trips, or one call with --data."""
+    from tutor import predict as repl
+
+    console = ui.make_console(plain=plain)
+    err = _err_console(plain)
+    with handled(err):
+        if scoring_uri:
+            target = repl.ReplTarget(scoring_uri=scoring_uri, key=key, swagger=None, name=scoring_uri)
+        else:
+            ws, name = _open_learner_workspace(username, course_dir)
+            services = ws.list_services()
+            if service is None:
+                healthy = [s for s in services if s.state == "Healthy"]
+                if not healthy:
+                    known = ", ".join(f"{s.name} ({s.state})" for s in services) or "none"
+                    raise UsageError(f"{name} has no Healthy service to call (services: {known}).",
+                                     "Deploy one with `tutor start` (the deployment steps), or pass --service NAME.")
+                service = healthy[-1].name
+            record = ws.get_service(service)
+            if record.state != "Healthy":
+                reason = record.properties.get("reason", "")
+                raise UsageError(f"The service {service} is {record.state}" + (f": {reason}" if reason else "."),
+                                 "Redeploy it (tutor reset --step day1-deploy/deploy, then tutor start).")
+            keys = ws.service_keys(service) if record.properties.get("auth_enabled", True) else None
+            target = repl.ReplTarget(scoring_uri=record.scoring_uri, key=keys[0] if keys else None, swagger=None,
+                                     keys=keys, name=service)
+        if data is not None:
+            try:
+                outcome = repl.predict_once(target.scoring_uri, target.key, data)
+            except ValueError as exc:
+                raise UsageError(f"--data is not valid JSON ({exc}).",
+                                 'Pass a JSON document like \'{"data": [{"tripDistance": 4.2, ...}]}\'.') from None
+            print(json.dumps(outcome, indent=2))
+            raise typer.Exit(0 if outcome.get("ok") else 1)
+        from tutor.serving.client import fetch_swagger
+
+        target.swagger = fetch_swagger(target.scoring_uri)
+        if ui.stdin_is_terminal() and not plain:
+            prompter: Any = repl.QuestionaryPrompter()
+        else:
+            prompter = repl.StreamPrompter(sys.stdin, console)
+        repl.PredictionRepl(target, console, prompter).run()
+
+
+@app.command()
+def cleanup(
+    username: UsernameOpt = None,
+    course_dir: CourseDirOpt = Path("."),
+    yes: YesOpt = False,
+) -> None:
+    """Remove every service and cluster the course created for a learner (asks first; --yes answers)."""
+    from tutor.prompts import Quit, make_prompter
+
+    console = ui.make_console()
+    with handled(console):
+        ws, name = _open_learner_workspace(username, course_dir)
+        services = [s for s in ws.list_services() if s.name.startswith(name)]
+        clusters = [c for c in ws.list_compute() if c.type == "AmlCompute" and c.name.startswith(name)]
+        if not services and not clusters:
+            console.print(f"Nothing to remove: {name} has no services or clusters.")
+            return
+        table = Table(title=f"What the course created for {name}", box=ui.boxes(console), title_justify="left")
+        for col in ("kind", "name", "state"):
+            table.add_column(col)
+        for s in services:
+            table.add_row("service", s.name, s.state)
+        for c in clusters:
+            table.add_row("cluster", c.name, str(c.provisioning_state))
+        console.print(table)
+        prompter = make_prompter(console, assume_yes=yes, plain=False)
+        try:
+            sure = yes or prompter.confirm("Delete all of these?", False)
+        except Quit:
+            sure = False
+        if not sure:
+            console.print("Nothing was removed.")
+            raise typer.Exit(1)
+        removed, problems = [], []
+        for s in services:
+            try:
+                ws.delete_service(s.name)
+                removed.append(f"service {s.name}")
+            except TutorError as exc:
+                problems.append(exc.what)
+        for c in clusters:
+            try:
+                ws.delete_compute(c.name)
+                removed.append(f"cluster {c.name}")
+            except TutorError as exc:
+                problems.append(exc.what)
+        console.print(f"Removed {len(removed)}: {', '.join(removed) or 'nothing'}.", highlight=False)
+        for problem in problems:
+            ui.error_panel(console, problem, "Wait for running work to finish, then run `tutor cleanup` again.")
+        if problems:
+            raise typer.Exit(1)
+
+
 def main() -> None:
     app()
 

@@ -37,6 +37,7 @@ DERIVED: tuple[tuple[str, NameRule], ...] = (
     ("{u}-cluster", COMPUTE),
     ("{u}-dev", COMPUTE),
     ("{u}-taxi-cost-pred", SERVICE),
+    ("{u}-taxi-aks", SERVICE),
     ("{u}-python-service", SERVICE),
     ("{u}-automl-service", SERVICE),
     ("{u}-taxi-experiment-r", EXPERIMENT),

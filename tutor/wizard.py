@@ -224,11 +224,27 @@ class Wizard:
         if result.summary:
             self.console.print(Text.assemble(("✓ " if not ui.is_plain(self.console) else "done: ", "bold green"),
                                              (result.summary, "green")))
+        if result.repl is not None and self.prompter.interactive:
+            result.evidence["repl_calls"] = self._open_repl(result.repl)
         self.progress.mark_done(step.key, evidence=result.evidence, outputs=result.outputs, duration_s=duration,
                                 summary=result.summary)
         if step.question is not None:
             self._question(step, result.evidence)
         return True
+
+    def _open_repl(self, target: Any) -> int:
+        """The prediction prompt on a deployed service, with the wizard's console and input."""
+        import sys
+
+        from tutor import predict
+        from tutor.prompts import QuestionaryPrompter
+
+        if isinstance(self.prompter, QuestionaryPrompter):
+            prompter: Any = predict.QuestionaryPrompter()
+        else:
+            prompter = predict.StreamPrompter(sys.stdin, self.console)
+        history = predict.PredictionRepl(target, self.console, prompter).run()
+        return len(history)
 
     def _failed(self, step: Step, what: str, fix: str | None, started: float, *, log_tail: str | None = None,
                 evidence: dict[str, Any] | None = None) -> None:

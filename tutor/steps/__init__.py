@@ -23,6 +23,7 @@ ACTION_MODULES = [
     "tutor.steps.workspace",
     "tutor.steps.datasets",
     "tutor.steps.training",
+    "tutor.steps.deployment",
 ]
 
 

@@ -116,6 +116,9 @@ class StepResult:
     outputs: dict[str, Any] = field(default_factory=dict)
     display: list[Display] = field(default_factory=list)
     summary: str = ""
+    # A scoring service to open the prediction prompt on after the step (interactive runs
+    # only): a tutor.predict.ReplTarget. Never saved: it carries the service's keys.
+    repl: Any = None
 
 
 @dataclass

@@ -54,7 +54,7 @@ class ServicesMixin(WorkspaceCore):
                  dumps(dict(properties or {})), existing[0] if existing else now, now),
             )
         self.layout.service_dir(name).mkdir(parents=True, exist_ok=True)
-        return self.get_service(name)
+        return self._recorded_service(name)
 
     def update_service(self, name: str, /, **fields: Any) -> ServiceRecord:
         """Change some fields of a recorded service (state, pid, port, scoring_uri...)."""
@@ -62,7 +62,7 @@ class ServicesMixin(WorkspaceCore):
         if unknown:
             raise TutorError(f"Cannot update {', '.join(sorted(unknown))} of a service.",
                              f"Updatable fields: {', '.join(sorted(UPDATABLE))}.")
-        self.get_service(name)
+        self._recorded_service(name)
         values = dict(fields)
         if "models" in values:
             values["models"] = json.dumps(list(values["models"]))
@@ -74,9 +74,13 @@ class ServicesMixin(WorkspaceCore):
         assignments = ", ".join(f"{key} = ?" for key in values)
         with self.store.write() as conn:
             conn.execute(f"UPDATE services SET {assignments} WHERE name = ?", (*values.values(), name))
-        return self.get_service(name)
+        return self._recorded_service(name)
 
     def get_service(self, name: str) -> ServiceRecord:
+        return self._recorded_service(name)
+
+    def _recorded_service(self, name: str) -> ServiceRecord:
+        """The service as the database has it (no look at its process)."""
         with self.store.read() as conn:
             row = conn.execute("SELECT * FROM services WHERE name = ?", (name,)).fetchone()
             if row is None:
@@ -91,7 +95,7 @@ class ServicesMixin(WorkspaceCore):
 
     def delete_service_record(self, name: str, remove_files: bool = True) -> None:
         """Forget a service (stop its process first: this does not). Removes its folder too."""
-        self.get_service(name)
+        self._recorded_service(name)
         with self.store.write() as conn:
             conn.execute("DELETE FROM services WHERE name = ?", (name,))
         if remove_files:

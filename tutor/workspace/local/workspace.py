@@ -16,12 +16,12 @@ from tutor.errors import TutorError
 from tutor.workspace import naming
 from tutor.workspace.local.compute import ComputeMixin
 from tutor.workspace.local.datasets import DatasetsMixin
+from tutor.workspace.local.deployments import DeploymentsMixin
 from tutor.workspace.local.environments import EnvironmentsMixin
 from tutor.workspace.local.layout import Layout
 from tutor.workspace.local.models import ModelsMixin
 from tutor.workspace.local.runs import RunsMixin
 from tutor.workspace.local.scheduler import cpu_count
-from tutor.workspace.local.services import ServicesMixin
 from tutor.workspace.local.store import Store, utcnow
 
 # Placeholders in config.json: recognisably not Azure ids.
@@ -29,7 +29,7 @@ LOCAL_SUBSCRIPTION = "local"
 LOCAL_RESOURCE_GROUP = "local"
 
 
-class LocalWorkspace(ComputeMixin, DatasetsMixin, EnvironmentsMixin, RunsMixin, ModelsMixin, ServicesMixin):
+class LocalWorkspace(ComputeMixin, DatasetsMixin, EnvironmentsMixin, RunsMixin, ModelsMixin, DeploymentsMixin):
     """An embedded workspace in the folder ``root``."""
 
     kind: Literal["local"] = "local"
