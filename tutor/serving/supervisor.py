@@ -95,8 +95,9 @@ class Supervisor:
 
     # -- state ----------------------------------------------------------------------
     def _set_state(self, state: str, reason: str = "", **extra: object) -> None:
-        self.info = record.update(self.service_dir, state=state, reason=reason, **extra)
+        # Log first: whoever sees the new state in the record then also finds it in the log.
         logger.info("service state: %s%s", state, f" ({reason})" if reason else "")
+        self.info = record.update(self.service_dir, state=state, reason=reason, **extra)
 
     def _fail(self, reason: str) -> int:
         self._set_state(record.FAILED, reason)
