@@ -18,8 +18,21 @@ def data_path() -> Path:
     return found
 
 
+def stop_services(folder: Path) -> None:
+    """Stop every scoring service deployed under ``folder`` (they are detached processes)."""
+    from tutor import serving
+
+    for record in folder.glob(".tutor/workspaces/*/services/*/service.json"):
+        try:
+            serving.delete(record.parent)
+        except Exception:  # noqa: BLE001 - best effort at teardown
+            pass
+
+
 @pytest.fixture
-def course_dir(tmp_path: Path) -> Path:
+def course_dir(tmp_path: Path):
+    """A scratch course folder; services deployed in it are stopped afterwards."""
     folder = tmp_path / "course"
     folder.mkdir()
-    return folder
+    yield folder
+    stop_services(folder)
