@@ -172,3 +172,39 @@ def test_a_run_script_can_load_a_registered_dataset(workspace: LocalWorkspace, w
     done = workspace.wait_for_completion(run.id, timeout=60)
     assert done.status == RunStatus.COMPLETED, workspace.get_log_tail(run.id)
     assert dict(workspace.get_metrics(run.id)) == {"rows": 2, "total": 14.0}
+
+
+def test_logged_runs_and_their_children(make_workspace, tmp_path: Path) -> None:
+    """Azure's start_logging/child runs: a parent owned by this process, finished children with metrics."""
+    workspace = make_workspace()
+    parent = workspace.start_logging("automl", display_name="AutoML", tags={"kind": "automl"})
+    assert parent.status == RunStatus.RUNNING and parent.parent_id is None
+    first = workspace.record_child_run(parent.id, display_name="LightGBM", metrics={"rmse": 3.6})
+    failed = workspace.record_child_run(parent.id, display_name="KNN", status="Failed", error="it crashed")
+    assert first.status == RunStatus.COMPLETED and first.parent_id == parent.id
+    assert failed.status == RunStatus.FAILED and failed.error == "it crashed"
+    assert [c.display_name for c in workspace.get_children(parent.id)] == ["LightGBM", "KNN"]
+    assert [r.id for r in workspace.list_runs("automl")] == [parent.id]  # children are not top-level runs
+    model = tmp_path / "model.pkl"
+    model.write_bytes(b"model")
+    workspace.upload_run_file(parent.id, "outputs/model.pkl", model)
+    workspace.log_metrics(parent.id, {"best_rmse": 3.6})
+    done = workspace.complete_run(parent.id)
+    assert done.status == RunStatus.COMPLETED
+    assert workspace.register_model("automl-model", "outputs/model.pkl", run_id=parent.id).version == 1
+    assert dict(workspace.get_metrics(parent.id)) == {"best_rmse": 3.6}
+
+
+def test_a_logged_run_whose_process_died_becomes_failed(make_workspace) -> None:
+    import subprocess
+    import sys
+
+    workspace = make_workspace()
+    code = (
+        "import sys; from tutor.workspace.local import LocalWorkspace;"
+        f"ws = LocalWorkspace({str(workspace.path)!r}, 'learner-ws'); r = ws.start_logging('logged'); print(r.id, flush=True)"
+    )
+    run_id = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    run = workspace.get_run(run_id)
+    assert run.status == RunStatus.FAILED
+    assert "ended unexpectedly" in (run.error or "")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import multiprocessing
 import sqlite3
 from pathlib import Path
@@ -46,7 +47,11 @@ def test_config_json_reopens_the_embedded_workspace(tmp_path: Path) -> None:
     assert ws.write_config(tmp_path / "named.json") == tmp_path / "named.json"
 
 
-def test_config_problems_are_explained(tmp_path: Path) -> None:
+def test_config_problems_are_explained(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # As on a machine without the optional extra 'azure' (azureml-core hidden).
+    monkeypatch.setitem(sys.modules, "azureml", None)
+    monkeypatch.setitem(sys.modules, "azureml.core", None)
+
     def settings(path: Path) -> Settings:
         return Settings(username="alice", course_dir=CourseDir(tmp_path), workspace=str(path))
 
@@ -60,7 +65,7 @@ def test_config_problems_are_explained(tmp_path: Path) -> None:
     azure.write_text(json.dumps({"subscription_id": "x", "resource_group": "rg", "workspace_name": "prod"}))
     with pytest.raises(TutorError, match="Azure backend is not available") as caught:
         open_workspace(settings(azure))
-    assert "--workspace local" in str(caught.value)
+    assert "--workspace local" in str(caught.value) and "azureml-core" in str(caught.value)
     gone = tmp_path / "gone.json"
     gone.write_text(json.dumps({"workspace_name": "w", "embedded_path": str(tmp_path / "nowhere")}))
     with pytest.raises(TutorError, match="no embedded workspace at"):

@@ -80,8 +80,6 @@ def open_workspace(settings: "Settings") -> Workspace:
     embedded = config.get("embedded_path")
     if embedded:
         return LocalWorkspace(Path(embedded), config.get("workspace_name"), create=False)
-    raise TutorError(
-        f"{config_path} names the Azure workspace '{config.get('workspace_name', '?')}', and the Azure "
-        "backend is not available in this version of the tutor yet.",
-        "Use the embedded workspace instead: run the tutor with --workspace local.",
-    )
+    from tutor.workspace.azure import open_azure_workspace
+
+    return open_azure_workspace(config_path, config, cache_root=settings.course_dir.root / ".tutor" / "azure")

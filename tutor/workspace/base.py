@@ -258,6 +258,8 @@ class RunRecord:
     error: str | None = None
     warnings: list[str] = field(default_factory=list)
     run_dir: str = ""
+    # The parent run of a child run (an AutoML iteration), else None.
+    parent_id: str | None = None
 
     @property
     def outputs_dir(self) -> Path:

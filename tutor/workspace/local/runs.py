@@ -53,7 +53,7 @@ def _record(row: Any, run_dir: Path) -> RunRecord:
         script=row["script"], arguments=json.loads(row["arguments"]), environment=environment,
         tags=loads(row["tags"], {}), display_name=row["display_name"], submitted_at=row["submitted_at"],
         started_at=row["started_at"], ended_at=row["ended_at"], exit_code=row["exit_code"], error=row["error"],
-        warnings=loads(row["warnings"], []), run_dir=str(run_dir),
+        warnings=loads(row["warnings"], []), run_dir=str(run_dir), parent_id=row["parent_id"],
     )
 
 
@@ -251,7 +251,7 @@ class RunsMixin(WorkspaceCore):
         return _record(self._run_row(run_id), self.layout.run_dir(run_id))
 
     def list_runs(self, experiment: str | ExperimentRecord | None = None) -> list[RunRecord]:
-        """Runs, newest first (of one experiment if given)."""
+        """Top-level runs, newest first (of one experiment if given); children via get_children."""
         name = experiment.name if isinstance(experiment, ExperimentRecord) else experiment
         if name is not None and name not in {e.name for e in self.list_experiments()}:
             raise not_found("experiment", name, (e.name for e in self.list_experiments()),
@@ -260,9 +260,10 @@ class RunsMixin(WorkspaceCore):
         promote(self.store, self.layout)
         with self.store.read() as conn:
             if name is None:
-                rows = conn.execute("SELECT * FROM runs ORDER BY seq DESC").fetchall()
+                rows = conn.execute("SELECT * FROM runs WHERE parent_id IS NULL ORDER BY seq DESC").fetchall()
             else:
-                rows = conn.execute("SELECT * FROM runs WHERE experiment = ? ORDER BY seq DESC", (name,)).fetchall()
+                rows = conn.execute("SELECT * FROM runs WHERE experiment = ? AND parent_id IS NULL "
+                                    "ORDER BY seq DESC", (name,)).fetchall()
         return [_record(row, self.layout.run_dir(row["id"])) for row in rows]
 
     def get_metrics(self, run_id: str) -> RunMetrics:

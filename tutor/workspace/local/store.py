@@ -131,6 +131,12 @@ MIGRATIONS: list[str] = [
         updated_at TEXT NOT NULL
     );
     """,
+    # 2: runs logged from a process rather than submitted (Azure's experiment.start_logging), and
+    # child runs (AutoML's iterations) under a parent run.
+    """
+    ALTER TABLE runs ADD COLUMN parent_id TEXT REFERENCES runs(id);
+    CREATE INDEX runs_by_parent ON runs (parent_id, seq);
+    """,
 ]
 
 

@@ -19,6 +19,7 @@ from tutor.workspace.local.datasets import DatasetsMixin
 from tutor.workspace.local.deployments import DeploymentsMixin
 from tutor.workspace.local.environments import EnvironmentsMixin
 from tutor.workspace.local.layout import Layout
+from tutor.workspace.local.logged import LoggedRunsMixin
 from tutor.workspace.local.models import ModelsMixin
 from tutor.workspace.local.runs import RunsMixin
 from tutor.workspace.local.scheduler import cpu_count
@@ -29,7 +30,8 @@ LOCAL_SUBSCRIPTION = "local"
 LOCAL_RESOURCE_GROUP = "local"
 
 
-class LocalWorkspace(ComputeMixin, DatasetsMixin, EnvironmentsMixin, RunsMixin, ModelsMixin, DeploymentsMixin):
+class LocalWorkspace(ComputeMixin, DatasetsMixin, EnvironmentsMixin, LoggedRunsMixin, RunsMixin, ModelsMixin,
+                     DeploymentsMixin):
     """An embedded workspace in the folder ``root``."""
 
     kind: Literal["local"] = "local"
