@@ -66,6 +66,14 @@ def test_secrets_never_reach_the_file(tmp_path: Path) -> None:
     assert scrub({"key": "k", "key_count": 2}) == {"key": "***", "key_count": 2}
 
 
+def test_step_ids_that_end_in_key_are_not_taken_for_secrets(tmp_path: Path) -> None:
+    path = tmp_path / "alice.json"
+    with open_progress(path) as progress:
+        progress.mark_done("day2-deploy/rotate-key", evidence={"old_key_status": 401}, outputs={}, duration_s=1)
+    doc = read_document(path)
+    assert doc["steps"]["day2-deploy/rotate-key"]["evidence"] == {"old_key_status": 401}
+
+
 def test_a_second_holder_is_refused_and_told_who_holds_it(tmp_path: Path) -> None:
     path = tmp_path / "alice.json"
     holder = subprocess.Popen(

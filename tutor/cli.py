@@ -150,13 +150,14 @@ def start(
             path = cdir.progress_file(name)
             recorded = _recorded_workspace(path)
             if workspace is None:
-                default_ws = recorded or "local"
+                found = _discovered_azure_config(cdir)
+                default_ws = recorded or found or "local"
                 if prompter.interactive and recorded is None:
-                    workspace = prompter.choose(
-                        "Which workspace?",
-                        [Choice("local", "The embedded local workspace (no Azure account needed)", "l"),
-                         Choice("config", "An Azure ML workspace (I have a config.json)", "a")],
-                        "local")
+                    choices = [Choice("local", "The embedded local workspace (no Azure account needed)", "l"),
+                               Choice("config", "An Azure ML workspace (I have a config.json)", "a")]
+                    if found:
+                        choices.insert(0, Choice(found, f"The Azure ML workspace of {found}", "f"))
+                    workspace = prompter.choose("Which workspace?", choices, default_ws)
                     if workspace == "config":
                         workspace = prompter.text("Path of the workspace's config.json", "config.json",
                                                   validate=lambda p: None if Path(p).expanduser().is_file()
@@ -195,6 +196,23 @@ def _recorded_workspace(path: Path) -> str | None:
         return "local"
     config = ws.get("config")
     return config if config and Path(config).is_file() else None
+
+
+def _discovered_azure_config(cdir: CourseDir) -> str | None:
+    """An Azure config.json found the way Workspace.from_config looks (the folder, .azureml/,
+    parents); a config written for an embedded workspace does not count (it is someone's own)."""
+    from tutor.workspace.azure.config import find_config
+
+    found = find_config(cdir.root)
+    if found is None:
+        return None
+    try:
+        config = json.loads(found.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(config, dict) or config.get("embedded_path") or not config.get("workspace_name"):
+        return None
+    return str(found)
 
 
 def _workspace_identity(settings: Any) -> tuple[str, str]:

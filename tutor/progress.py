@@ -401,7 +401,9 @@ class Progress:
     def save(self) -> None:
         self.doc["updated_at"] = now()
         self.doc["tutor_version"] = __version__
-        text = json.dumps(scrub(self.doc), indent=2, sort_keys=False, ensure_ascii=False) + "\n"
+        # Evidence, outputs and partial state are scrubbed as they are recorded; the
+        # document's own structure (step ids such as "day2-deploy/rotate-key") is not data.
+        text = json.dumps(self.doc, indent=2, sort_keys=False, ensure_ascii=False) + "\n"
         if self.path.exists():
             # Keep the last good copy; a damaged current file is never copied over it.
             backup = self.path.with_name(self.path.name + ".bak")

@@ -237,6 +237,10 @@ class LiveReporter:
     def log(self, line: str) -> None:
         self.console.print(Text(line.rstrip("\n"), style="dim"), highlight=False)
 
+    def notice(self, title: str, text: str) -> None:
+        self.console.print(Panel(Text(text), title=title, box=boxes(self.console), border_style="yellow",
+                                 title_align="left"))
+
     @contextmanager
     def task(self, description: str, total: float | None = None) -> Iterator[_Task]:
         task_id = self._progress.add_task(description, total=total)
@@ -308,6 +312,9 @@ class LineReporter:
 
     def log(self, line: str) -> None:
         self.console.print(f"  | {line.rstrip()}", highlight=False)
+
+    def notice(self, title: str, text: str) -> None:
+        self.console.print(f"  !! {title}: {text}", highlight=False)
 
     @contextmanager
     def task(self, description: str, total: float | None = None) -> Iterator[_LineTask]:

@@ -57,6 +57,9 @@ class Reporter(Protocol):
     def log(self, line: str) -> None:
         """One line of a streamed log (a run's stdout, a service log)."""
 
+    def notice(self, title: str, text: str) -> None:
+        """Something the learner must act on now (a sign-in code), shown prominently."""
+
     def task(self, description: str, total: float | None = None) -> Any:
         """A context manager giving a :class:`TaskHandle` with a progress bar."""
 
@@ -93,6 +96,9 @@ class NullReporter:
 
     def log(self, line: str) -> None:
         self.lines.append(line)
+
+    def notice(self, title: str, text: str) -> None:
+        self.lines.append(f"{title}: {text}")
 
     @contextmanager
     def task(self, description: str, total: float | None = None) -> Iterator[_NullTask]:

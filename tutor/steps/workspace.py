@@ -13,6 +13,10 @@ from tutor.steps.base import StepContext, StepResult
 def connect(ctx: StepContext) -> StepResult:
     """Open (or create) the learner's workspace and show what it is."""
     ws = ctx.workspace
+    if ws.kind == "azure":
+        # The first sign-in may be a device-code login: the learner must see the address and code.
+        ctx.progress.status("Signing in to Azure")
+        ws.connect(on_device_code=lambda message: ctx.progress.notice("Sign in to Azure", message))
     details = ws.get_details()
     items = [(k, v) for k, v in details.items() if isinstance(v, (str, int, float)) and v not in ("", None)]
     return StepResult(

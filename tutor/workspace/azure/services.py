@@ -156,7 +156,7 @@ class ServicesMixin(AzureCore):
                        source_dir: str | Path | None = None, environment: str | EnvironmentRecord | None = None,
                        cpu_cores: float = 1.0, memory_gb: float = 0.5, auth_enabled: bool = True,
                        tags: Mapping[str, Any] | None = None, description: str = "",
-                       overwrite: bool = False) -> ServiceRecord:
+                       overwrite: bool = False, kind: str = "ACI", replicas: int = 1) -> ServiceRecord:
         """``Model.deploy(ws, name, models, InferenceConfig(...), AciWebservice.deploy_configuration(...))``.
 
         Returns at once with the service Transitioning; :meth:`wait_for_deployment` follows it.
@@ -164,6 +164,12 @@ class ServicesMixin(AzureCore):
         is the scoring script, uploaded with the folder ``source_dir`` (default: its folder).
         """
         naming.check_name(naming.SERVICE, name)
+        if kind != ACI or replicas != 1:
+            raise TutorError(
+                "Deploying to Kubernetes (AKS) with replicas is not part of the tutor's Azure backend: it needs an "
+                "AKS cluster attached to the workspace, which costs money around the clock.",
+                "Skip this extra-credit step on Azure, or try it on the embedded workspace (--workspace local).",
+            )
         clean_tags = naming.check_tags(tags)
         script = Path(entry_script).expanduser()
         source = Path(source_dir).expanduser() if source_dir else script.parent
@@ -220,6 +226,10 @@ class ServicesMixin(AzureCore):
             replace=True,
         )
         return self._sync(service, record)
+
+    def wait_for_service(self, name: str, on_log_line: Any = None, timeout: float = DEPLOY_TIMEOUT) -> ServiceRecord:
+        """The protocol's name for :meth:`wait_for_deployment`."""
+        return self.wait_for_deployment(name, on_log_line=on_log_line, timeout=timeout)
 
     def wait_for_deployment(self, name: str, on_log_line: Any = None, timeout: float = DEPLOY_TIMEOUT) -> ServiceRecord:
         """Poll the service until it is Healthy; a Failed one raises StepFailed with its log tail.
