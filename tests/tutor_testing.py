@@ -26,6 +26,8 @@ def tutor_env(data: Path | None, **extra: str) -> dict[str, str]:
     # Never download in tests: a cache folder that does not exist.
     env["TUTOR_CACHE"] = extra.pop("TUTOR_CACHE", "/nonexistent/tutor-test-cache")
     env["COLUMNS"] = "120"
+    # AutoML searches for a few seconds in tests (lessons give it 2 minutes).
+    env["TUTOR_AUTOML_MINUTES"] = "0.12"
     env.update(extra)
     return env
 

@@ -42,6 +42,7 @@ DERIVED: tuple[tuple[str, NameRule], ...] = (
     ("{u}-automl-service", SERVICE),
     ("{u}-taxi-experiment-r", EXPERIMENT),
     ("{u}-taxi-experiment-python", EXPERIMENT),
+    ("{u}-taxi-experiment-automl", EXPERIMENT),
     ("{u}-green-taxi-prepped", ASSET),
     ("{u}-green-taxi-auto-train", ASSET),
     ("{u}-python-regression", ASSET),

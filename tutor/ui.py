@@ -230,6 +230,18 @@ class LiveReporter:
         if self._live is not None:
             self._live.refresh()
 
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """Stop redrawing while the learner answers a prompt, then carry on."""
+        if self._live is None:
+            yield
+            return
+        self._live.stop()
+        try:
+            yield
+        finally:
+            self._live.start()
+
     def status(self, message: str) -> None:
         self._status = message
         self.refresh()
@@ -301,6 +313,10 @@ class LineReporter:
 
     def __enter__(self) -> "LineReporter":
         return self
+
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        yield
 
     def __exit__(self, *exc: object) -> None:
         pass

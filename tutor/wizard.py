@@ -174,6 +174,8 @@ class Wizard:
             outputs=self.progress.outputs(self._order),
             progress=reporter,
             confirm=self._confirm,
+            choose=self._choose,
+            ask_text=self._ask_text,
             workspace_factory=self.workspace_factory,
             resume=self.progress.partial(step.key),
             save_partial=lambda state: self.progress.save_partial(step.key, state),
@@ -182,8 +184,23 @@ class Wizard:
             ctx._workspace = self._workspace
         return ctx
 
+    def _paused(self) -> Any:
+        from contextlib import nullcontext
+
+        reporter = getattr(self, "_reporter", None)
+        return reporter.paused() if reporter is not None else nullcontext()
+
     def _confirm(self, question: str, default: bool) -> bool:
-        return self.prompter.confirm(question, default)
+        with self._paused():
+            return self.prompter.confirm(question, default)
+
+    def _choose(self, question: str, choices: list[tuple[str, str]], default: str) -> str:
+        with self._paused():
+            return self.prompter.choose(question, [Choice(value, label) for value, label in choices], default)
+
+    def _ask_text(self, question: str, default: str, validate: Any = None) -> str:
+        with self._paused():
+            return self.prompter.text(question, default, validate)
 
     def _run_step(self, step: Step) -> bool:
         spec = get_action(step.action)
@@ -192,11 +209,15 @@ class Wizard:
         try:
             self.progress.mark_running(step.key)
             with ui.reporter_for(self.console, step.title) as reporter:
-                ctx = self._context(step, reporter)
-                result = spec.func(ctx)
+                self._reporter = reporter
+                try:
+                    ctx = self._context(step, reporter)
+                    result = spec.func(ctx)
+                finally:
+                    self._reporter = None
                 if ctx._workspace is not None:
                     self._workspace = ctx._workspace
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, Quit):  # Ctrl-C, or the learner quit at a prompt the step asked
             self.progress.mark_failed(step.key, error="interrupted", duration_s=time.monotonic() - started)
             self.console.print(Text("Interrupted. This step will run again next time.", style="yellow"))
             raise Interrupted() from None

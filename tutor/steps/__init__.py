@@ -24,6 +24,7 @@ ACTION_MODULES = [
     "tutor.steps.datasets",
     "tutor.steps.training",
     "tutor.steps.deployment",
+    "tutor.steps.automl",
 ]
 
 

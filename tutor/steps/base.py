@@ -135,6 +135,11 @@ class StepContext:
     progress: Reporter = field(default_factory=NullReporter)
     # Answers a yes/no question; the wizard wires it to a prompt (or the default with --yes).
     confirm: Callable[[str, bool], bool] = lambda question, default: default
+    # Picks one of (value, label) choices; returns the value (the default with --yes).
+    choose: Callable[[str, list[tuple[str, str]], str], str] = lambda question, choices, default: default
+    # Asks for text; the validator returns an error message or None (the default with --yes).
+    ask_text: Callable[[str, str, Callable[[str], str | None] | None], str] = \
+        lambda question, default, validate=None: default
     # Opens the learner's workspace on first use (see tutor.workspace.open_workspace).
     workspace_factory: Callable[[Settings], Any] | None = None
     # What an interrupted earlier attempt of this step saved with save_partial (run ids it

@@ -1,0 +1,112 @@
+"""Day 2's AutoML lesson on the embedded workspace: the form, child runs, the test half, the service."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import requests
+
+from tutor_testing import run_tutor
+
+SAMPLE = {"vendorID": 1, "passengerCount": 1, "tripDistance": 4.2, "month_num": 1, "day_of_month": 4,
+          "day_of_week": 1, "hour_of_day": 18}
+
+
+def _workspace(course_dir: Path, user: str):
+    from tutor.workspace.local import LocalWorkspace
+
+    return LocalWorkspace(course_dir / ".tutor" / "workspaces" / f"{user}-ws", f"{user}-ws")
+
+
+def _progress(course_dir: Path, user: str) -> dict:
+    return json.loads((course_dir / "progress" / f"{user}.json").read_text())
+
+
+def _prepare(course_dir: Path, data_path: Path, user: str) -> None:
+    for lesson in ("day1-setup", "day2-python"):
+        result = run_tutor(["start", "--yes", "-u", user, "-C", str(course_dir), "--lesson", lesson],
+                           data=data_path, timeout=300)
+        assert result.returncode == 0, result.stdout[-3000:]
+
+
+def test_automl_lesson_records_child_runs_and_deploys_a_model_that_takes_raw_columns(
+        data_path: Path, course_dir: Path) -> None:
+    _prepare(course_dir, data_path, "gus")
+    result = run_tutor(["start", "--yes", "-u", "gus", "-C", str(course_dir), "--lesson", "day2-automl"],
+                       data=data_path, timeout=600)
+    assert result.returncode == 0, result.stdout[-4000:]
+    steps = _progress(course_dir, "gus")["steps"]
+    assert steps["day2-automl/split"]["evidence"]["train_rows"] == 18577
+    run = steps["day2-automl/run"]["evidence"]
+    ws = _workspace(course_dir, "gus")
+    parent = ws.get_run(run["parent_run_id"])
+    assert str(parent.status) == "Completed"
+    children = ws.get_children(parent.id)
+    assert len(children) == run["iterations"] >= 2
+    completed = [c for c in children if str(c.status) == "Completed"]
+    assert completed and all("root_mean_squared_error" in ws.get_metrics(c.id) for c in completed)
+    assert [r.id for r in ws.list_runs("gus-taxi-experiment-automl")] == [parent.id]
+
+    evaluation = steps["day2-automl/evaluate"]["evidence"]
+    assert 2.5 < evaluation["rmse"] < 4.5 and 0.8 < evaluation["accuracy"] < 0.95
+    assert evaluation["top_feature"] == "tripDistance"
+
+    # The registered AutoML model behind the service answers raw columns, also written as text.
+    keys = ws.service_keys("gus-automl-service")
+    uri = ws.get_service("gus-automl-service").scoring_uri
+    answer = requests.post(uri, json={"data": [SAMPLE, {k: str(v) for k, v in SAMPLE.items()}]},
+                           headers={"Authorization": f"Bearer {keys[0]}"}, timeout=30)
+    assert answer.status_code == 200, answer.text
+    fares = answer.json()
+    assert len(fares) == 2 and abs(fares[0] - fares[1]) < 1e-9 and 12 < fares[0] < 30
+    swagger = requests.get(uri.replace("/score", "/swagger.json"), timeout=30).json()
+    assert "tripDistance" in json.dumps(swagger)
+
+
+def test_the_form_blocks_models_and_sets_the_metric(data_path: Path, course_dir: Path) -> None:
+    _prepare(course_dir, data_path, "hal")
+    # split: run; form: run, then answer each question; then quit at the next step.
+    answers = [
+        "",                            # split: run it
+        "",                            # form: run it
+        "",                            # dataset: default (the training half)
+        "",                            # task: regression
+        "",                            # target: totalAmount
+        "2",                           # metric: spearman_correlation
+        "LightGBM, XGBoostRegressor",  # blocked models
+        "3",                           # folds
+        "",                            # featurization: auto
+        "n",                           # explain: no
+        "0.1",                         # minutes
+        "",                            # run: run it
+        "q",                           # evaluate: quit
+    ]
+    result = run_tutor(["start", "--plain", "-u", "hal", "-C", str(course_dir), "--lesson", "day2-automl"],
+                       data=data_path, input="\n".join(answers) + "\n", timeout=600)
+    assert result.returncode == 0, result.stdout[-4000:]
+    steps = _progress(course_dir, "hal")["steps"]
+    settings = steps["day2-automl/form"]["evidence"]["settings"]
+    assert settings["primary_metric"] == "spearman_correlation"
+    assert settings["blocked_models"] == ["LightGBM", "XGBoostRegressor"]
+    assert settings["n_cross_validations"] == 3 and settings["model_explainability"] is False
+    run = steps["day2-automl/run"]["evidence"]
+    assert run["primary_metric"] == "spearman_correlation" and run["explained"] is False
+    ws = _workspace(course_dir, "hal")
+    names = [c.display_name for c in ws.get_children(run["parent_run_id"])]
+    assert names and not any("LightGBM" in n or "XGBoost" in n for n in names)
+
+
+def test_a_bad_automl_setting_is_explained_before_any_work(data_path: Path, course_dir: Path) -> None:
+    _prepare(course_dir, data_path, "ivy")
+    # Every model blocked: refused with a reason before the search starts.
+    answers = ["", "", "", "", "", "", "ElasticNet,LassoLars,DecisionTree,KNN,SGD,LightGBM,XGBoostRegressor,"
+               "RandomForest,ExtremeRandomTrees,GradientBoosting", "", "", "", "", "", "q"]
+    result = run_tutor(["start", "--plain", "-u", "ivy", "-C", str(course_dir), "--lesson", "day2-automl"],
+                       data=data_path, input="\n".join(answers) + "\n", timeout=300)
+    out = " ".join(result.stdout.split())
+    assert "Traceback" not in result.stdout + result.stderr
+    entry = _progress(course_dir, "ivy")["steps"]["day2-automl/run"]
+    assert entry["status"] == "failed"
+    assert "blocked" in entry["error"].lower(), entry["error"]
+    assert "not done" in out

@@ -1,0 +1,324 @@
+"""Day 2 AutoML steps: split and register the data, the studio's form, the search with its live
+view and child runs, and the evaluation on the held-out half against Azure's published figures."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from tutor.display import Bars, Facts, Note, Table
+from tutor.errors import StepFailed, TutorError
+from tutor.steps import action
+from tutor.steps.base import StepContext, StepResult
+
+# Azure AutoML's published results on the course's split (COURSE.md, reference figures).
+AZURE_RMSE = 3.534
+AZURE_MAPE = 0.1309
+AZURE_ACCURACY = 0.869
+# Instructors rehearsing a class (and tests) may shorten every AutoML budget.
+BUDGET_ENV = "TUTOR_AUTOML_MINUTES"
+METRICS = ("normalized_root_mean_squared_error", "spearman_correlation", "r2_score",
+           "normalized_mean_absolute_error")
+LIVE_ROWS = 12
+
+
+@action("automl.split", required=("dataset", "train_name", "test_name"),
+        optional=("test_size", "random_state", "target_path"))
+def split(ctx: StepContext) -> StepResult:
+    """Split a registered dataset 80/20 and register both halves as datasets."""
+    from sklearn.model_selection import train_test_split
+
+    ws = ctx.workspace
+    frame = ws.get_dataset(ctx.param("dataset")).to_pandas_dataframe()
+    seed = int(ctx.param("random_state", 223))
+    train, test = train_test_split(frame, test_size=float(ctx.param("test_size", 0.2)), random_state=seed)
+    folder = ctx.course_dir.data
+    folder.mkdir(parents=True, exist_ok=True)
+    names = {"train": ctx.param("train_name"), "test": ctx.param("test_name")}
+    target = ctx.param("target_path", "data/automl")
+    paths = {}
+    for half, part in (("train", train), ("test", test)):
+        path = folder / f"{names[half]}.csv"
+        part.to_csv(path, index=False)
+        paths[half] = path
+    ws.default_datastore.upload_files(list(paths.values()), target_path=target, overwrite=True)
+    records = {half: ws.register_tabular_dataset(names[half], [f"{target}/{paths[half].name}"],
+                                                 description=f"{half} half of the 80/20 split (random_state={seed})",
+                                                 create_new_version=True)
+               for half in ("train", "test")}
+    return StepResult(
+        evidence={"train_rows": len(train), "test_rows": len(test), "random_state": seed,
+                  "train_dataset": records["train"].name, "test_dataset": records["test"].name},
+        outputs={"automl_train": records["train"].name, "automl_test": records["test"].name},
+        display=[Table("The two halves", ["dataset", "version", "rows", "used for"],
+                       [[records["train"].name, records["train"].version, len(train), "the AutoML search (with cross-validation)"],
+                        [records["test"].name, records["test"].version, len(test), "the final test, once"]],
+                       numeric=["rows"])],
+        summary=f"{len(train):,} training and {len(test):,} test trips registered.",
+    )
+
+
+def _model_names() -> list[str]:
+    from tutor.automl import MODEL_NAMES
+
+    return list(MODEL_NAMES)
+
+
+@action("automl.form", optional=("dataset", "label", "primary_metric", "blocked_models", "n_cross_validations",
+                                 "featurization", "model_explainability", "experiment_timeout_minutes"))
+def form(ctx: StepContext) -> StepResult:
+    """The studio's "New automated ML job" form: dataset, task, target, metric, blocked models,
+    validation, featurization, explanation and budget. Its answers are the AutoML settings."""
+    ws = ctx.workspace
+    default_dataset = ctx.param("dataset")
+    if default_dataset in ctx.outputs:
+        default_dataset = ctx.outputs[default_dataset]
+    datasets = sorted({d.name for d in ws.list_datasets()})
+    if not datasets:
+        raise StepFailed("There is no registered dataset to train on.", "Run the split-and-register step first.")
+    dataset = ctx.choose("Dataset (a registered dataset, not a file)", [(d, d) for d in datasets],
+                         default_dataset if default_dataset in datasets else datasets[0])
+    while True:
+        task = ctx.choose("Task type", [("regression", "Regression (predict a number)"),
+                                        ("classification", "Classification (predict a category)"),
+                                        ("forecasting", "Time series forecasting")], "regression")
+        if task == "regression":
+            break
+        if not ctx.confirm(f"The fare is a number, so this is regression; the tutor's AutoML runs regression "
+                           f"only, not {task}. Choose again?", True):
+            raise StepFailed(f"AutoML here supports regression only, not {task}.",
+                             "Run the step again and choose Regression.")
+    columns = list(ws.dataset_profile(dataset).columns)
+    column_names = [c.name for c in columns]
+    label_default = ctx.param("label", "totalAmount")
+    label = ctx.choose("Target column (what to predict)", [(c, c) for c in column_names],
+                       label_default if label_default in column_names else column_names[-1])
+    metric = ctx.choose("Primary metric", [(m, m) for m in METRICS],
+                        ctx.param("primary_metric", "normalized_root_mean_squared_error"))
+    names = _model_names()
+
+    def check_models(text: str) -> str | None:
+        unknown = [m for m in _split_list(text) if m.lower() not in {n.lower() for n in names}]
+        return f"Unknown model(s): {', '.join(unknown)}. Known: {', '.join(names)}." if unknown else None
+
+    blocked = _split_list(ctx.ask_text("Blocked models (comma-separated, empty for none)",
+                                       ", ".join(ctx.param("blocked_models") or []), check_models))
+    folds_text = ctx.ask_text("Validation: number of cross-validation folds",
+                              str(ctx.param("n_cross_validations", 5)),
+                              lambda t: None if t.isdigit() and 2 <= int(t) <= 20 else "A whole number from 2 to 20.")
+    featurization = ctx.choose("Featurization", [("auto", "auto (types, missing values, encodings)"),
+                                                 ("off", "off (use the columns as they are)")],
+                               ctx.param("featurization", "auto"))
+    explain = ctx.confirm("Explain the best model?", bool(ctx.param("model_explainability", True)))
+    minutes_text = ctx.ask_text("Training job time (minutes)", str(ctx.param("experiment_timeout_minutes", 2)),
+                                lambda t: None if _positive_number(t) else "A positive number of minutes.")
+    settings = {"training_data": dataset, "task": task, "label_column_name": label, "primary_metric": metric,
+                "blocked_models": blocked, "n_cross_validations": int(folds_text), "featurization": featurization,
+                "model_explainability": explain, "experiment_timeout_minutes": float(minutes_text),
+                "enable_early_stopping": True}
+    return StepResult(
+        evidence={"settings": settings},
+        outputs={"automl_settings": settings},
+        display=[Facts("Your automated ML job", list(settings.items()))],
+        summary=f"{task} of {label} on {dataset}, {metric}, {minutes_text} min.",
+    )
+
+
+def _split_list(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def _positive_number(text: str) -> bool:
+    try:
+        return float(text) > 0
+    except ValueError:
+        return False
+
+
+@action("automl.run", required=("experiment",),
+        optional=("settings_from", "training_data", "label_column_name", "primary_metric", "n_cross_validations",
+                  "experiment_timeout_minutes", "blocked_models", "allowed_models", "enable_early_stopping",
+                  "featurization", "model_explainability", "iteration_timeout_minutes", "save_as"))
+def run(ctx: StepContext) -> StepResult:
+    """Run an AutoML experiment: each iteration is a child run; the best model is kept with the parent run."""
+    from tutor.automl import AutoMLConfig, run_automl
+
+    ws = ctx.workspace
+    settings: dict[str, Any] = {}
+    if ctx.param("settings_from"):
+        settings.update(ctx.output(ctx.param("settings_from")))
+    for key in ("training_data", "label_column_name", "primary_metric", "n_cross_validations",
+                "experiment_timeout_minutes", "blocked_models", "allowed_models", "enable_early_stopping",
+                "featurization", "model_explainability", "iteration_timeout_minutes"):
+        if ctx.param(key) is not None and key not in settings:
+            settings[key] = ctx.param(key)
+    override = os.environ.get(BUDGET_ENV)
+    if override:
+        if not _positive_number(override):
+            raise TutorError(f"{BUDGET_ENV}={override!r} is not a positive number of minutes.",
+                             f"Unset it, or set it to e.g. 0.5.")
+        settings["experiment_timeout_minutes"] = float(override)
+    dataset_ref = settings.pop("training_data", None)
+    if dataset_ref in ctx.outputs:
+        dataset_ref = ctx.outputs[dataset_ref]
+    if not dataset_ref:
+        raise StepFailed("The AutoML settings name no training dataset.", "Fill in the form step again.")
+    settings.pop("task", None)
+    frame = ws.get_dataset(dataset_ref).to_pandas_dataframe()
+    config = AutoMLConfig(task="regression", training_data=frame, **settings)
+    config.validate()  # every bad setting is explained before any work starts
+
+    experiment = ctx.param("experiment")
+    logged = hasattr(ws, "start_logging")
+    parent = ws.start_logging(experiment, display_name="AutoML",
+                              tags={"kind": "automl", "dataset": str(dataset_ref),
+                                    "primary_metric": config.primary_metric}) if logged else None
+    budget_s = float(config.experiment_timeout_minutes or 15) * 60
+    started = time.monotonic()
+    rows: list[list[Any]] = []
+    stop = threading.Event()
+    failures = 0
+    with ctx.progress.task(f"AutoML search ({budget_s:.0f} s budget)", total=budget_s) as bar, \
+            ctx.progress.live_table(f"{experiment}: iterations (best by {config.primary_metric})",
+                                    ["ITER", "PIPELINE", "DURATION", "METRIC", "BEST"]) as table:
+        def on_child(child: Any) -> None:
+            nonlocal failures
+            bar.update(completed=min(budget_s, time.monotonic() - started))
+            metric = f"{child.score:.5f}" if child.score is not None else child.status
+            best = f"{child.best_so_far:.5f}" if child.best_so_far is not None else ""
+            rows.append([child.iteration, child.pipeline[:60], f"{child.duration_s:.1f}s", metric, best])
+            table.update(rows[-LIVE_ROWS:])
+            if child.status != "Completed":
+                failures += 1
+            if parent is not None:
+                metrics = {k: v for k, v in child.metrics.items() if isinstance(v, (int, float))}
+                ws.record_child_run(parent.id, display_name=child.pipeline[:200], status=child.status,
+                                    metrics=metrics, error=child.error,
+                                    tags={"iteration": str(child.iteration), "learner": child.learner})
+
+        def on_status(message: str) -> None:
+            bar.update(completed=min(budget_s, time.monotonic() - started))
+            ctx.progress.status(message)
+
+        try:
+            result = run_automl(config, on_child=on_child, on_status=on_status, stop_event=stop)
+        except BaseException as exc:
+            if parent is not None:
+                ws.complete_run(parent.id, "Failed" if not isinstance(exc, KeyboardInterrupt) else "Canceled",
+                                error=str(exc)[:500])
+            raise
+    best, model = result.get_output()
+    if result.stop_reason in ("stopped", "interrupted") and not ctx.confirm(
+            f"The search was stopped after {len(result.children)} iterations. Keep the best model so far "
+            f"({best.pipeline}, {config.primary_metric} {best.score:.4f})?", True):
+        if parent is not None:
+            ws.complete_run(parent.id, "Canceled", error="stopped by the learner")
+        raise KeyboardInterrupt
+
+    import joblib
+
+    summary = result.to_dict()
+    explanation = [{"feature": f.feature, "importance": f.importance} for f in (result.explanation or [])]
+    run_id = None
+    if parent is not None:
+        with tempfile.TemporaryDirectory() as tmp:
+            model_path = Path(tmp) / "model.pkl"
+            joblib.dump(model, model_path)
+            ws.upload_run_file(parent.id, "outputs/model.pkl", model_path)
+            explain_path = Path(tmp) / "explanation.json"
+            explain_path.write_text(json.dumps({"global_importance": explanation}, indent=2))
+            ws.upload_run_file(parent.id, "outputs/explanation.json", explain_path)
+        ws.log_metrics(parent.id, {k: v for k, v in best.metrics.items() if isinstance(v, (int, float))})
+        ws.set_run_tags(parent.id, {"best_pipeline": best.pipeline[:200], "stop_reason": result.stop_reason})
+        ws.complete_run(parent.id)
+        run_id = parent.id
+    else:  # a workspace without logged runs (Azure without remote AutoML): keep the model in the course folder
+        local = ctx.course_dir.root / "models" / "automl"
+        local.mkdir(parents=True, exist_ok=True)
+        joblib.dump(model, local / "model.pkl")
+
+    board = result.leaderboard()[:8]
+    save_as = ctx.param("save_as") or "automl"
+    display: list[Any] = [
+        Table("Leaderboard (cross-validated on the training half)", ["iteration", "pipeline", config.primary_metric],
+              [[c.iteration, c.pipeline[:70], f"{c.score:.5f}"] for c in board]),
+        Facts("Best model", [("pipeline", best.pipeline), ("iteration", best.iteration),
+                             (config.primary_metric, f"{best.score:.5f}" if best.score is not None else ""),
+                             ("iterations", len(result.children)), ("failed iterations", failures),
+                             ("stopped because", result.stop_reason),
+                             ("search time", f"{result.search_s:.0f} s of {result.budget_s:.0f} s")]),
+    ]
+    if explanation:
+        display.append(Bars("What the best model relies on (permutation importance)",
+                            [(e["feature"], e["importance"]) for e in explanation]))
+    return StepResult(
+        evidence={"experiment": experiment, "parent_run_id": run_id, "iterations": len(result.children),
+                  "failed_iterations": failures, "best_pipeline": best.pipeline, "best_iteration": best.iteration,
+                  "primary_metric": config.primary_metric, "best_score": best.score,
+                  "stop_reason": result.stop_reason, "budget_s": result.budget_s,
+                  "search_s": round(result.search_s, 1), "explained": bool(explanation)},
+        outputs={f"{save_as}_run_id": run_id, f"{save_as}_summary": {k: summary[k] for k in
+                                                                    ("best_pipeline", "best_score", "stop_reason")}},
+        display=display,
+        summary=f"{len(result.children)} iterations; best: {best.pipeline} ({config.primary_metric} "
+                f"{best.score:.4f}).",
+    )
+
+
+@action("automl.evaluate", required=("run_from", "test_dataset"), optional=("label",))
+def evaluate(ctx: StepContext) -> StepResult:
+    """Predict the held-out half with the best model: RMSE, MAPE and accuracy next to Azure's figures."""
+    import joblib
+
+    from tutor.automl import evaluate_regression
+
+    ws = ctx.workspace
+    run_id = ctx.output(ctx.param("run_from"))
+    model_path = Path(ws.get_run(run_id).run_dir) / "outputs" / "model.pkl"
+    if not model_path.exists():
+        raise StepFailed(f"The AutoML run {run_id} kept no model.", "Run the AutoML step again.")
+    model = joblib.load(model_path)
+    test_name = ctx.param("test_dataset")
+    test_name = ctx.outputs.get(test_name, test_name)
+    test = ws.get_dataset(test_name).to_pandas_dataframe()
+    label = ctx.param("label", "totalAmount")
+    if label not in test.columns:
+        raise StepFailed(f"The test dataset {test_name} has no column {label}.", "Check the label column.")
+    actual = test[label].to_numpy()
+    predicted = model.predict(test.drop(columns=[label]))
+    scores = evaluate_regression(actual, predicted)
+    explanation_path = model_path.parent / "explanation.json"
+    display: list[Any] = [
+        Table("On the test half (never seen by the search)", ["", "RMSE", "MAPE", "accuracy"],
+              [["this AutoML", round(scores.rmse, 4), round(scores.mape, 4), round(scores.accuracy, 4)],
+               ["Azure AutoML (published best)", AZURE_RMSE, AZURE_MAPE, AZURE_ACCURACY],
+               ["linear regression (course)", 3.685, 0.139, 0.861]],
+              numeric=["RMSE", "MAPE", "accuracy"],
+              caption="MAPE here is the sum of absolute errors over the sum of actual fares; accuracy = 1 - MAPE."),
+    ]
+    if explanation_path.exists():
+        importance = json.loads(explanation_path.read_text()).get("global_importance", [])
+        if importance:
+            display.append(Bars("Global feature importance", [(e["feature"], e["importance"]) for e in importance]))
+    top_feature = None
+    if explanation_path.exists():
+        ranked = json.loads(explanation_path.read_text()).get("global_importance", [])
+        if ranked:
+            top_feature = max(ranked, key=lambda e: e["importance"])["feature"]
+    verdict = ("beats" if scores.rmse < AZURE_RMSE and scores.mape < AZURE_MAPE else
+               "is close to" if scores.rmse < AZURE_RMSE * 1.02 else "is behind")
+    display.append(Note(f"On this split the model {verdict} Azure's published best.",
+                        "success" if verdict != "is behind" else "info"))
+    return StepResult(
+        evidence={"rmse": round(float(scores.rmse), 4), "mape": round(float(scores.mape), 4),
+                  "accuracy": round(float(scores.accuracy), 4), "test_rows": int(len(test)),
+                  "beats_azure_rmse": bool(scores.rmse < AZURE_RMSE), "beats_azure_mape": bool(scores.mape < AZURE_MAPE),
+                  "top_feature": top_feature},
+        display=display,
+        summary=f"Test RMSE {scores.rmse:.3f}, MAPE {scores.mape:.4f}, accuracy {scores.accuracy:.4f}.",
+    )
