@@ -58,7 +58,7 @@ PLAUSIBLE: tuple[tuple[str, re.Pattern[str], float, float, str], ...] = (
 # are listed. Steps the course does not know (so whose action is unknown) are not checked.
 MIN_DURATION: tuple[tuple[str, float, str], ...] = (
     ("training.submit", 0.05, "a training run starts a process, loads the data and fits a model"),
-    ("*automl*", 0.05, "an AutoML run trains and compares many models"),
+    ("automl.run", 0.05, "an AutoML run trains and compares many models"),
     ("deploy.service", 0.05, "a deployment starts a service and waits for it to answer"),
     ("deploy.scale_out", 0.05, "a scaled-out deployment starts several workers and measures them"),
 )
