@@ -18,21 +18,12 @@ def data_path() -> Path:
     return found
 
 
-def stop_services(folder: Path) -> None:
-    """Stop every scoring service deployed under ``folder`` (they are detached processes)."""
-    from tutor import serving
-
-    for record in folder.glob(".tutor/workspaces/*/services/*/service.json"):
-        try:
-            serving.delete(record.parent)
-        except Exception:  # noqa: BLE001 - best effort at teardown
-            pass
-
-
 @pytest.fixture
 def course_dir(tmp_path: Path):
     """A scratch course folder; services deployed in it are stopped afterwards."""
     folder = tmp_path / "course"
     folder.mkdir()
     yield folder
-    stop_services(folder)
+    from tutor.serving import stop_all
+
+    stop_all(folder)  # services are detached processes

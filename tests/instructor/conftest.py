@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import io
+import os
 import subprocess
 import sys
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import pytest
 from rich.console import Console
@@ -71,11 +72,23 @@ def instructor() -> Callable[..., subprocess.CompletedProcess[str]]:
 
 
 @pytest.fixture(scope="session")
-def rehearsed(tmp_path_factory: pytest.TempPathFactory, data_path: Path) -> tuple[list[Any], Path, str]:
+def rehearsed(tmp_path_factory: pytest.TempPathFactory, data_path: Path) -> Iterator[tuple[list[Any], Path, str]]:
     """The shipped course rehearsed once; its scratch folder is kept: a real learner who finished."""
     from tutor.instructor.rehearse import rehearse
 
+    from tutor.serving import stop_all
+
     scratch = tmp_path_factory.mktemp("rehearsal")
     screen = io.StringIO()
-    outcomes = rehearse(None, data_path, Console(file=screen, width=120, color_system=None), scratch=scratch)
-    return outcomes, scratch, screen.getvalue()
+    # A short AutoML search, as in every test (tutor_testing.tutor_env does the same for subprocesses).
+    saved = os.environ.get("TUTOR_AUTOML_MINUTES")
+    os.environ["TUTOR_AUTOML_MINUTES"] = "0.12"
+    try:
+        outcomes = rehearse(None, data_path, Console(file=screen, width=120, color_system=None), scratch=scratch)
+    finally:
+        if saved is None:
+            os.environ.pop("TUTOR_AUTOML_MINUTES", None)
+        else:
+            os.environ["TUTOR_AUTOML_MINUTES"] = saved
+    yield outcomes, scratch, screen.getvalue()
+    stop_all(scratch)  # the kept folder's services are detached processes

@@ -192,6 +192,9 @@ def rehearse(paths: list[Path] | None, data_path: Path | None, console: Console,
                     progress.mark_skipped(result.failed_step)
     finally:
         if scratch is None:
+            from tutor.serving import stop_all
+
+            stop_all(root)  # services are detached processes: they would outlive the folder
             shutil.rmtree(root, ignore_errors=True)
     return [outcomes.get(key) or StepOutcome(key=key, lesson=step.lesson_id, title=step.title, status="not-run",
                                              setup=step.lesson_id not in under_test)

@@ -18,6 +18,7 @@ from tutor.serving.lifecycle import (
     get_state,
     regen_key,
     scoring_uri,
+    stop_all,
     swagger_uri,
     wait_for_deployment,
 )
@@ -37,6 +38,7 @@ __all__ = [
     "get_state",
     "regen_key",
     "scoring_uri",
+    "stop_all",
     "swagger_uri",
     "wait_for_deployment",
 ]

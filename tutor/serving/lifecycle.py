@@ -309,3 +309,16 @@ def scoring_uri(service_dir: Path | str) -> str:
 
 def swagger_uri(service_dir: Path | str) -> str:
     return record.read(Path(service_dir)).swagger_uri
+
+
+def stop_all(folder: Path | str) -> list[str]:
+    """Stop every service deployed anywhere under ``folder`` (a course folder or a workspace);
+    returns their names. For throw-away course folders: a rehearsal, a test."""
+    stopped = []
+    for record_file in sorted(Path(folder).glob("**/services/*/service.json")):
+        try:
+            delete(record_file.parent)
+            stopped.append(record_file.parent.name)
+        except TutorError:
+            pass
+    return stopped
