@@ -525,9 +525,10 @@ def cleanup(
 
     console = ui.make_console()
     with handled(console):
+        from tutor.steps.deployment import course_resources, remove_resources
+
         ws, name = _open_learner_workspace(username, course_dir)
-        services = [s for s in ws.list_services() if s.name.startswith(name)]
-        clusters = [c for c in ws.list_compute() if c.type == "AmlCompute" and c.name.startswith(name)]
+        services, clusters = course_resources(ws, name)
         if not services and not clusters:
             console.print(f"Nothing to remove: {name} has no services or clusters.")
             return
@@ -547,19 +548,7 @@ def cleanup(
         if not sure:
             console.print("Nothing was removed.")
             raise typer.Exit(1)
-        removed, problems = [], []
-        for s in services:
-            try:
-                ws.delete_service(s.name)
-                removed.append(f"service {s.name}")
-            except TutorError as exc:
-                problems.append(exc.what)
-        for c in clusters:
-            try:
-                ws.delete_compute(c.name)
-                removed.append(f"cluster {c.name}")
-            except TutorError as exc:
-                problems.append(exc.what)
+        removed, problems = remove_resources(ws, services, clusters)
         console.print(f"Removed {len(removed)}: {', '.join(removed) or 'nothing'}.", highlight=False)
         for problem in problems:
             ui.error_panel(console, problem, "Wait for running work to finish, then run `tutor cleanup` again.")

@@ -311,12 +311,32 @@ def scale_out(ctx: StepContext) -> StepResult:
     )
 
 
+def course_resources(ws: Any, username: str) -> tuple[list[Any], list[Any]]:
+    """The services and clusters the course created for ``username`` (named after them)."""
+    services = [s for s in ws.list_services() if s.name.startswith(username)]
+    clusters = [c for c in ws.list_compute() if c.type == "AmlCompute" and c.name.startswith(username)]
+    return services, clusters
+
+
+def remove_resources(ws: Any, services: list[Any], clusters: list[Any]) -> tuple[list[str], list[str]]:
+    """Delete services, then clusters; returns (what was removed, what could not be and why)."""
+    removed: list[str] = []
+    problems: list[str] = []
+    for kind, items, delete in (("service", services, ws.delete_service), ("cluster", clusters, ws.delete_compute)):
+        for item in items:
+            try:
+                delete(item.name)
+                removed.append(f"{kind} {item.name}")
+            except TutorError as exc:
+                problems.append(exc.what)
+    return removed, problems
+
+
 @action("cleanup.resources", optional=("remove",))
 def cleanup(ctx: StepContext) -> StepResult:
     """List the services and clusters the course created; remove them if the learner says so."""
     ws = ctx.workspace
-    services = [s for s in ws.list_services() if s.name.startswith(ctx.username)]
-    clusters = [c for c in ws.list_compute() if c.type == "AmlCompute" and c.name.startswith(ctx.username)]
+    services, clusters = course_resources(ws, ctx.username)
     listing = [["service", s.name, s.state] for s in services] + \
               [["cluster", c.name, str(c.provisioning_state)] for c in clusters]
     if not listing:
@@ -327,22 +347,9 @@ def cleanup(ctx: StepContext) -> StepResult:
         remove = ctx.confirm(
             f"Delete these {len(listing)} resources now? (On Azure they cost money while they exist; "
             "keep them if you still want to call your service.)", False)
-    removed: list[str] = []
-    kept: list[str] = []
-    problems: list[str] = []
+    removed, problems, kept = [], [], []
     if remove:
-        for service in services:
-            try:
-                ws.delete_service(service.name)
-                removed.append(f"service {service.name}")
-            except TutorError as exc:
-                problems.append(exc.what)
-        for cluster in clusters:
-            try:
-                ws.delete_compute(cluster.name)
-                removed.append(f"cluster {cluster.name}")
-            except TutorError as exc:
-                problems.append(exc.what)
+        removed, problems = remove_resources(ws, services, clusters)
     else:
         kept = [f"{kind} {name}" for kind, name, _ in listing]
     display: list[Any] = [Table("What the course created", ["kind", "name", "state"], listing)]
