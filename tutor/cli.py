@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import getpass
 import json
-import os
 import sys
 from contextlib import contextmanager
 from pathlib import Path

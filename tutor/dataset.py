@@ -135,7 +135,7 @@ def fetch(*, on_progress: ProgressCallback | None = None, url: str = URL, timeou
         raise DataError(
             f"The downloaded file's sha256 is {digest[:16]}..., not the course dataset's {SHA256[:16]}...",
             "Try again; if it keeps happening, something between you and the server changes the file: "
-            f"download it another way and use --data PATH.",
+            "download it another way and use --data PATH.",
         )
     os.replace(partial, target)
     return DatasetFile(path=target, source="download", sha256=digest, size=target.stat().st_size)

@@ -161,7 +161,7 @@ def run(ctx: StepContext) -> StepResult:
     if override:
         if not _positive_number(override):
             raise TutorError(f"{BUDGET_ENV}={override!r} is not a positive number of minutes.",
-                             f"Unset it, or set it to e.g. 0.5.")
+                             "Unset it, or set it to e.g. 0.5.")
         settings["experiment_timeout_minutes"] = float(override)
     dataset_ref = settings.pop("training_data", None)
     if dataset_ref in ctx.outputs:

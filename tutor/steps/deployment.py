@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tutor.display import Code, Facts, LogTail, Note, Table
+from tutor.display import Code, Facts, Note, Table
 from tutor.errors import StepFailed, TutorError
 from tutor.steps import action
 from tutor.steps.base import StepContext, StepResult

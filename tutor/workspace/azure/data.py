@@ -15,7 +15,6 @@ show the same ColumnProfile; it is cached per version.
 from __future__ import annotations
 
 import dataclasses
-import fnmatch
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal, Mapping, Sequence
 
@@ -24,7 +23,7 @@ from tutor.workspace import naming
 from tutor.workspace.azure.core import AzureCore, iso, read_json, write_json
 from tutor.workspace.base import ColumnProfile, DatasetProfile, DatasetRecord
 from tutor.workspace.local.core import missing_version, not_found, parse_version
-from tutor.workspace.local.datasets import FORMATS
+from tutor.workspace.datastore_paths import FORMATS, resolve_paths
 from tutor.workspace.local.datastore import _clean_target, _listing
 
 
@@ -148,44 +147,8 @@ class DataMixin(AzureCore):
 
     def _resolve_paths(self, paths: str | Sequence[Any], file_format: str) -> list[str]:
         """The blobs behind ``paths``: each a file, a folder (its files) or a glob (as Azure reads them)."""
-        items = [paths] if isinstance(paths, (str, tuple, PurePosixPath)) else list(paths)
-        if not items:
-            raise TutorError("A dataset needs at least one datastore path.", "Pass the path you uploaded the data to.")
-        store = self.default_datastore
-        everything = store.list()
-        files: list[str] = []
-        for item in items:
-            if isinstance(item, tuple) and len(item) == 2:
-                item = item[1]
-            text = item.as_posix() if isinstance(item, PurePosixPath) else item
-            if not isinstance(text, str) or not text.strip():
-                raise TutorError(f"{item!r} is not a datastore path.", 'Pass paths like "alice-greentaxi/prepped.csv".')
-            text = text.strip().lstrip("/")
-            if any(ch in text for ch in "*?["):
-                matched = [n for n in everything if fnmatch.fnmatchcase(n, text)]
-            elif text in everything:
-                matched = [text]
-            else:
-                folder = text.rstrip("/") + "/"
-                inside = [n for n in everything if n.startswith(folder)]
-                matched = [n for n in inside if n.lower().endswith(FORMATS[file_format])]
-                if inside and not matched:
-                    raise TutorError(f"The datastore folder '{text}' has no {file_format} files "
-                                     f"(it has {', '.join(inside[:5])}).",
-                                     "Pass the file_format of those files, or upload the right files.")
-            if not matched:
-                nearby = [n for n in everything if n.split("/")[0] == text.split("/")[0]][:5]
-                hint = f" Files near it: {', '.join(nearby)}." if nearby else ""
-                raise TutorError(f"There is nothing at '{text}' on the datastore.{hint}",
-                                 "Upload the data first (default_datastore.upload) and check the path.")
-            for name in matched:
-                if not name.lower().endswith(FORMATS[file_format]):
-                    other = next((fmt for fmt, ext in FORMATS.items() if name.lower().endswith(ext)), None)
-                    fix = f"Pass file_format='{other}'." if other else f"Point at {file_format} files."
-                    raise TutorError(f"'{name}' is not a {file_format} file.", fix)
-                if name not in files:
-                    files.append(name)
-        return files
+        everything = self.default_datastore.list()
+        return resolve_paths(everything, paths, file_format, lambda text: text in everything)
 
     # -- registering ------------------------------------------------------------------
 

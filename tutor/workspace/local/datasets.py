@@ -10,12 +10,12 @@ which is exactly what Azure ML's loader shows for the course's parquet file.
 from __future__ import annotations
 
 import dataclasses
-import fnmatch
 import json
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Mapping, Sequence
 
 from tutor.errors import TutorError
+from tutor.workspace.datastore_paths import FORMATS, resolve_paths
 from tutor.workspace import naming
 from tutor.workspace.base import ColumnProfile, DatasetProfile, DatasetRecord
 from tutor.workspace.local.core import Version, WorkspaceCore, loads, missing_version, not_found, parse_version
@@ -26,54 +26,6 @@ from tutor.workspace.local.store import Store, dumps, utcnow
 if TYPE_CHECKING:  # pragma: no cover - typing only
     import pandas
 
-FORMATS: dict[str, tuple[str, ...]] = {"csv": (".csv", ".tsv", ".txt"), "parquet": (".parquet", ".pq")}
-
-
-def _path_text(item: Any) -> str:
-    """A datastore path given as text or as Azure's ``(datastore, "path")`` pair."""
-    if isinstance(item, tuple) and len(item) == 2:
-        item = item[1]
-    if isinstance(item, PurePosixPath):
-        item = item.as_posix()
-    if not isinstance(item, str) or not item.strip():
-        raise TutorError(f"{item!r} is not a datastore path.", 'Pass paths like "alice-greentaxi/prepped.csv".')
-    return item.strip().lstrip("/")
-
-
-def resolve_paths(datastore: LocalDatastore, paths: str | Sequence[Any], file_format: str) -> list[str]:
-    """The datastore files behind ``paths``: each a file, a folder (all its files) or a glob."""
-    items = [paths] if isinstance(paths, (str, tuple)) else list(paths)
-    if not items:
-        raise TutorError("A dataset needs at least one datastore path.", "Pass the path you uploaded the data to.")
-    everything = datastore.list()
-    files: list[str] = []
-    for item in items:
-        text = _path_text(item)
-        if any(ch in text for ch in "*?["):
-            matched = [name for name in everything if fnmatch.fnmatchcase(name, text)]
-        elif datastore.local_path(text).is_file():
-            matched = [text]
-        else:
-            folder = text.rstrip("/") + "/"
-            inside = [name for name in everything if name.startswith(folder)]
-            matched = [name for name in inside if name.lower().endswith(FORMATS[file_format])]
-            if inside and not matched:
-                raise TutorError(f"The datastore folder '{text}' has no {file_format} files "
-                                 f"(it has {', '.join(inside[:5])}).",
-                                 "Pass the file_format of those files, or upload the right files.")
-        if not matched:
-            nearby = [n for n in everything if n.split("/")[0] == text.split("/")[0]][:5]
-            hint = f" Files near it: {', '.join(nearby)}." if nearby else ""
-            raise TutorError(f"There is nothing at '{text}' on the datastore.{hint}",
-                             "Upload the data first (default_datastore.upload) and check the path.")
-        for name in matched:
-            if not name.lower().endswith(FORMATS[file_format]):
-                other = next((fmt for fmt, ext in FORMATS.items() if name.lower().endswith(ext)), None)
-                fix = f"Pass file_format='{other}'." if other else f"Point at {file_format} files."
-                raise TutorError(f"'{name}' is not a {file_format} file.", fix)
-            if name not in files:
-                files.append(name)
-    return files
 
 
 def read_files(datastore: LocalDatastore, files: Sequence[str], file_format: str,
@@ -164,7 +116,8 @@ class DatasetsMixin(WorkspaceCore):
         datastore = self.default_datastore
         if not create_new_version:
             self._refuse_existing(name)
-        files = resolve_paths(datastore, datastore_paths, file_format)
+        files = resolve_paths(datastore.list(), datastore_paths, file_format,
+                              lambda text: datastore.local_path(text).is_file())
         frame = read_files(datastore, files, file_format, f"dataset '{name}'")
         columns = profile_frame(frame)
         with self.store.write() as conn:
