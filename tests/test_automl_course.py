@@ -125,3 +125,45 @@ def test_with_the_lessons_two_minutes_automl_beats_the_courses_linear_regression
     assert result.returncode == 0, result.stdout[-4000:]
     evaluation = _progress(course_dir, "jo")["steps"]["day2-automl/evaluate"]["evidence"]
     assert evaluation["rmse"] < 3.685 and evaluation["mape"] < 0.139
+
+
+def test_ctrl_c_stops_the_search_and_keeps_the_best_so_far(data_path: Path, course_dir: Path) -> None:
+    """SIGINT (Ctrl-C) in the middle of the search: the step keeps the best model so far (--yes
+    answers "keep it?" with its default, yes), the parent run completes with its children."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    _prepare(course_dir, data_path, "kim")
+    args = [sys.executable, "-m", "tutor", "start", "--yes", "-u", "kim", "-C", str(course_dir),
+            "--lesson", "day2-automl"]
+    proc = subprocess.Popen(args, env=tutor_env(data_path, TUTOR_AUTOML_MINUTES="2"), stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        parent_id = None
+        while time.monotonic() < deadline:
+            time.sleep(0.5)
+            try:
+                ws = _workspace(course_dir, "kim")
+                runs = ws.list_runs("kim-taxi-experiment-automl")
+            except Exception:  # noqa: BLE001 - the experiment is not there yet
+                continue
+            if runs and len(ws.get_children(runs[0].id)) >= 3:
+                parent_id = runs[0].id
+                break
+        assert parent_id, "the search never recorded three iterations"
+        proc.send_signal(signal.SIGINT)
+        output, _ = proc.communicate(timeout=180)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert "Traceback" not in output
+    run = _progress(course_dir, "kim")["steps"]["day2-automl/run"]
+    assert run["status"] == "done", output[-3000:]
+    assert run["evidence"]["stop_reason"] == "interrupted"
+    assert run["evidence"]["search_s"] < 100  # well before the 2-minute budget
+    ws = _workspace(course_dir, "kim")
+    assert str(ws.get_run(parent_id).status) == "Completed"
+    assert (Path(ws.get_run(parent_id).run_dir) / "outputs" / "model.pkl").exists()
