@@ -114,6 +114,20 @@ def _resolve_username(username: str | None, course_dir: CourseDir, prompter: Any
     return default
 
 
+def learner_document(username: str | None, course_dir: Path) -> tuple[str, CourseDir, dict[str, Any]]:
+    """(username, course folder, progress document) of a learner who has started; clear errors otherwise."""
+    from tutor.progress import read_document
+
+    cdir = CourseDir(course_dir)
+    name = _resolve_username(username, cdir, None)
+    try:
+        return name, cdir, read_document(cdir.progress_file(name))
+    except FileNotFoundError:
+        raise ProgressError(f"There is no progress for '{name}' in {cdir.progress}.",
+                            f"Check --username and --course-dir, or start the course with "
+                            f"`tutor start --username {name} --course-dir {cdir.root}`.") from None
+
+
 def _load_course():
     from tutor.lessons import load_course
 
@@ -297,18 +311,9 @@ def status(
     plain: PlainOpt = False,
 ) -> None:
     """Every lesson and step: done, current, skipped or failed, with time spent and evidence."""
-    from tutor.progress import read_document
-
     console = ui.make_console(plain=plain)
     with handled(_err_console(plain)):
-        cdir = CourseDir(course_dir)
-        name = _resolve_username(username, cdir, None)
-        path = cdir.progress_file(name)
-        try:
-            doc = read_document(path)
-        except FileNotFoundError:
-            raise ProgressError(f"There is no progress for '{name}' in {cdir.progress}.",
-                                f"Start the course with `tutor start --username {name} --course-dir {cdir.root}`.") from None
+        _, _, doc = learner_document(username, course_dir)
         report = status_report(_load_course(), doc)
     if as_json:
         print(json.dumps(report, indent=2))
@@ -449,12 +454,8 @@ def _open_learner_workspace(username: str | None, course_dir: Path) -> tuple[Any
     from tutor.steps.base import Settings
     from tutor.workspace import open_workspace
 
-    cdir = CourseDir(course_dir)
-    name = _resolve_username(username, cdir, None)
+    name, cdir, _ = learner_document(username, course_dir)
     recorded = _recorded_workspace(cdir.progress_file(name))
-    if not cdir.progress_file(name).exists():
-        raise ProgressError(f"There is no progress for '{name}' in {cdir.progress}.",
-                            f"Start the course with `tutor start --username {name} --course-dir {cdir.root}`.")
     settings = Settings(username=name, course_dir=cdir, workspace=recorded or "local")
     return open_workspace(settings), name
 

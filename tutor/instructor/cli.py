@@ -248,25 +248,15 @@ def export_command(
     The code of each step you finished, in course order, with what it recorded, and how to redo it
     on Azure ML.
     """
-    from tutor.errors import ProgressError, TutorError, UsageError
+    from tutor.errors import TutorError, UsageError
     from tutor.instructor.export import export_text
     from tutor.lessons import load_course
-    from tutor.paths import CourseDir
-    from tutor.progress import read_document
 
     _, err = _consoles(False)
     with _handled(err):
-        from tutor.cli import _resolve_username
+        from tutor.cli import learner_document
 
-        cdir = CourseDir(course_dir)
-        name = _resolve_username(username, cdir, None)
-        path = cdir.progress_file(name)
-        try:
-            doc = read_document(path)
-        except FileNotFoundError:
-            raise ProgressError(f"There is no progress for '{name}' in {cdir.progress}.",
-                                f"Check --username and --course-dir, or start the course with "
-                                f"`tutor start --username {name} --course-dir {cdir.root}`.") from None
+        name, cdir, doc = learner_document(username, course_dir)
         if fmt is None:
             suffix = output.suffix.lower() if output is not None else ""
             if output is not None and str(output) != "-" and suffix not in (".py", ".ipynb"):
