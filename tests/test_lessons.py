@@ -105,3 +105,12 @@ def test_lessons_check_command_reports_a_bad_file_without_traceback(tmp_path: Pa
     good = run_tutor(["lessons", "check"])
     assert good.returncode == 0, good.stderr
     assert "day1-data" in good.stdout
+
+
+def test_every_action_is_documented_for_lesson_authors() -> None:
+    from tutor.paths import course_resource
+    from tutor.steps import registry
+
+    text = (course_resource("lessons") / "README.md").read_text(encoding="utf-8")
+    missing = [name for name in registry() if f"`{name}`" not in text]
+    assert missing == [], f"lessons/README.md does not list {missing}"
