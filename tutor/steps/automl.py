@@ -266,7 +266,7 @@ def run(ctx: StepContext) -> StepResult:
                                                                     ("best_pipeline", "best_score", "stop_reason")}},
         display=display,
         summary=f"{len(result.children)} iterations; best: {best.pipeline} ({config.primary_metric} "
-                f"{best.score:.4f}).",
+                f"{best.score:.5f}).",
     )
 
 
