@@ -323,7 +323,8 @@ def status(
     table = Table(title=f"{report['learner']} · workspace {report['workspace'].get('name')} "
                         f"({report['workspace'].get('kind')})", box=ui.boxes(console), title_justify="left")
     for col in ("step", "status", "time", "tries", "hints", "evidence"):
-        table.add_column(col, justify="right" if col in ("time", "tries", "hints") else "left")
+        table.add_column(col, justify="right" if col in ("time", "tries", "hints") else "left",
+                         no_wrap=col != "evidence", overflow="fold" if col == "evidence" else "ellipsis")
     for s in report["steps"]:
         label, style = marks.get(s["status"], (s["status"], ""))
         if s["current"]:

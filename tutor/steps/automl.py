@@ -162,6 +162,8 @@ def run(ctx: StepContext) -> StepResult:
         if not _positive_number(override):
             raise TutorError(f"{BUDGET_ENV}={override!r} is not a positive number of minutes.",
                              "Unset it, or set it to e.g. 0.5.")
+        ctx.progress.status(f"{BUDGET_ENV}={override} sets the time budget (instead of "
+                            f"{settings.get('experiment_timeout_minutes', 'the default')} minutes)")
         settings["experiment_timeout_minutes"] = float(override)
     dataset_ref = settings.pop("training_data", None)
     if dataset_ref in ctx.outputs:
