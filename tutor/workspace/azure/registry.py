@@ -26,7 +26,7 @@ from tutor.workspace.azure.core import AzureCore, iso
 from tutor.workspace.azure.quiet import quiet
 from tutor.workspace.base import EnvironmentCheck, EnvironmentRecord, ModelRecord, RunStatus
 from tutor.workspace.local.core import missing_version, not_found, parse_version
-from tutor.workspace.local.envcheck import validate_requirements
+from tutor.workspace.local.envcheck import validate_environment
 
 CURATED_PREFIXES = ("AzureML-", "Microsoft-")
 
@@ -88,14 +88,7 @@ class RegistryMixin(AzureCore):
     def register_environment(self, name: str, pip_packages: Sequence[str], conda_packages: Sequence[str] = (),
                              python_version: str | None = None) -> EnvironmentRecord:
         """``Environment(name)`` + ``CondaDependencies.create(...)``, ``env.register(ws)`` if it changed."""
-        naming.check_name(naming.ENVIRONMENT, name)
-        if isinstance(pip_packages, str) or isinstance(conda_packages, str):
-            raise TutorError("Packages must be a list of requirements, not one string.",
-                             'Write pip_packages=["scikit-learn", "pandas"].')
-        pip = validate_requirements(pip_packages)
-        conda = validate_requirements(conda_packages)
-        if python_version is not None and not all(p.isdigit() for p in str(python_version).split(".")):
-            raise TutorError(f"'{python_version}' is not a Python version.", 'Write it like "3.11", or leave it out.')
+        pip, conda = validate_environment(name, pip_packages, conda_packages, python_version)
         latest = self._call(f"looking up the environment '{name}'", self.service.get_environment, self.ws, name)
         env = self._build_environment(name, pip, conda, python_version)
         if latest is not None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import importlib.metadata
 import re
 import sys
-from typing import Iterable
+from typing import Any, Iterable
 
 from tutor.workspace.base import EnvironmentCheck
 
@@ -39,6 +39,24 @@ def requirement_name(spec: str) -> str:
 
         raise TutorError(f"'{spec}' is not a package requirement.", 'Write it like "scikit-learn" or "pandas>=2.1".')
     return match.group(1)
+
+
+def validate_environment(name: str, pip_packages: Any, conda_packages: Any,
+                         python_version: str | None) -> tuple[list[str], list[str]]:
+    """The checked (pip, conda) requirements of an environment definition, as both backends
+    accept them; a TutorError naming the fix for a bad name, list or Python version."""
+    from tutor.errors import TutorError
+    from tutor.workspace import naming
+
+    naming.check_name(naming.ENVIRONMENT, name)
+    if isinstance(pip_packages, str) or isinstance(conda_packages, str):
+        raise TutorError("Packages must be a list of requirements, not one string.",
+                         'Write pip_packages=["scikit-learn", "pandas"].')
+    pip = validate_requirements(pip_packages)
+    conda = validate_requirements(conda_packages)
+    if python_version is not None and not all(p.isdigit() for p in str(python_version).split(".")):
+        raise TutorError(f"'{python_version}' is not a Python version.", 'Write it like "3.11", or leave it out.')
+    return pip, conda
 
 
 def validate_requirements(specs: Iterable[str]) -> list[str]:

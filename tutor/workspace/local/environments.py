@@ -9,11 +9,9 @@ from __future__ import annotations
 import json
 from typing import Any, Sequence
 
-from tutor.errors import TutorError
-from tutor.workspace import naming
 from tutor.workspace.base import EnvironmentCheck, EnvironmentRecord
 from tutor.workspace.local.core import Version, WorkspaceCore, missing_version, not_found, parse_version
-from tutor.workspace.local.envcheck import check_requirements, validate_requirements
+from tutor.workspace.local.envcheck import check_requirements, validate_environment
 from tutor.workspace.local.store import utcnow
 
 
@@ -35,14 +33,7 @@ class EnvironmentsMixin(WorkspaceCore):
     def register_environment(self, name: str, pip_packages: Sequence[str], conda_packages: Sequence[str] = (),
                              python_version: str | None = None) -> EnvironmentRecord:
         """Register (or reuse, if unchanged) an environment version."""
-        naming.check_name(naming.ENVIRONMENT, name)
-        if isinstance(pip_packages, str) or isinstance(conda_packages, str):
-            raise TutorError("Packages must be a list of requirements, not one string.",
-                             'Write pip_packages=["scikit-learn", "pandas"].')
-        pip = validate_requirements(pip_packages)
-        conda = validate_requirements(conda_packages)
-        if python_version is not None and not all(p.isdigit() for p in str(python_version).split(".")):
-            raise TutorError(f"'{python_version}' is not a Python version.", 'Write it like "3.11", or leave it out.')
+        pip, conda = validate_environment(name, pip_packages, conda_packages, python_version)
         with self.store.write() as conn:
             latest = conn.execute(
                 "SELECT * FROM environments WHERE name = ? ORDER BY version DESC LIMIT 1", (name,)
