@@ -17,16 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-FEATURES = [
-    "vendorID",
-    "passengerCount",
-    "tripDistance",
-    "month_num",
-    "day_of_month",
-    "day_of_week",
-    "hour_of_day",
-]
-LABEL = "totalAmount"
+from tutor.prep import FEATURES, LABEL  # noqa: F401 - FEATURES is used by the serving tests
+
 SAMPLE_TRIP = {
     "vendorID": 1,
     "passengerCount": 1,
@@ -40,14 +32,6 @@ SAMPLE_TRIP = {
 TRAIN_R2 = 0.8577399618717584
 TEST_R2 = 0.8905551665244333
 PREPARED_ROWS = 23222
-
-_DROPPED = [
-    "lpepPickupDatetime", "lpepDropoffDatetime", "puLocationId", "doLocationId", "extra", "mtaTax",
-    "improvementSurcharge", "tollsAmount", "ehailFee", "tripType", "rateCodeID", "storeAndFwdFlag",
-    "paymentType", "fareAmount", "tipAmount",
-]
-_COORDINATES = ["pickupLatitude", "pickupLongitude", "dropoffLatitude", "dropoffLongitude"]
-
 
 def data_path() -> Path | None:
     """The course parquet: TUTOR_DATA, else ``../shared/data/`` beside the checkout; None if neither."""
@@ -63,22 +47,9 @@ def prepare(parquet: Path) -> Any:
     """The prepared frame (23,222 rows), read back from CSV like the course's prepared file."""
     import pandas as pd
 
-    df = pd.read_parquet(parquet)
-    pickup = df["lpepPickupDatetime"]
-    df["month_num"] = pickup.dt.month
-    df["day_of_month"] = pickup.dt.day
-    df["day_of_week"] = pickup.dt.day_of_week  # Monday = 0
-    df["hour_of_day"] = pickup.dt.hour
-    df = df.drop(columns=_DROPPED)
-    keep = (
-        df["pickupLatitude"].between(40.53, 40.88)
-        & df["pickupLongitude"].between(-74.09, -73.72)
-        & (df["tripDistance"] >= 0.25)
-        & (df["tripDistance"] < 31)
-        & (df["passengerCount"] > 0)
-        & (df[LABEL] > 0)
-    )
-    df = df[keep].drop(columns=_COORDINATES).reset_index(drop=True)
+    from tutor.prep import load_raw, prepare as prepare_frame
+
+    df, _ = prepare_frame(load_raw(parquet))  # the course's preparation, as the tutor does it
     buffer = io.StringIO()
     df.to_csv(buffer, index=False)
     buffer.seek(0)
