@@ -9,7 +9,6 @@ Importing this package is cheap (no pandas, no backend): the CLI imports it at s
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -69,14 +68,9 @@ def open_workspace(settings: "Settings") -> Workspace:
     if not config_path.is_file():
         raise TutorError(f"There is no workspace config file {config_path}.",
                          "Pass the path of a config.json (see write_config), or use --workspace local.")
-    try:
-        config = json.loads(config_path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise TutorError(f"The workspace config {config_path} is not readable JSON ({exc}).",
-                         "Download config.json again from the Azure portal, or use --workspace local.") from exc
-    if not isinstance(config, dict):
-        raise TutorError(f"The workspace config {config_path} is not a JSON object.",
-                         "Download config.json again from the Azure portal, or use --workspace local.")
+    from tutor.workspace.azure.config import read_config
+
+    config = read_config(config_path)
     embedded = config.get("embedded_path")
     if embedded:
         return LocalWorkspace(Path(embedded), config.get("workspace_name"), create=False)
