@@ -81,11 +81,8 @@ def environment(ctx: StepContext) -> StepResult:
     if check.provided_by_workspace:
         display.append(Note("Provided by the embedded workspace: " + ", ".join(check.provided_by_workspace), "info"))
     if not check.ok:
-        raise StepFailed(
-            f"This machine lacks packages the environment {record.name} needs: "
-            + ", ".join(check.missing + check.wrong_version) + ".",
-            f"Install them with: {check.install_command}  — then run this step again.",
-        )
+        raise StepFailed(check.shortfall,
+                         f"Install them with: {check.install_command}  — then run this step again.")
     return StepResult(
         evidence={"name": record.name, "version": record.version, "packages": len(record.pip_packages), "ok": True},
         outputs={"environment": record.name},

@@ -38,9 +38,7 @@ def submit(ctx: StepContext) -> StepResult:
     if env:
         check = ws.check_environment(env)
         if not check.ok:
-            raise StepFailed(f"The environment {env} needs packages this machine lacks: "
-                             + ", ".join(check.missing + check.wrong_version) + ".",
-                             f"Install them ({check.install_command}) and run this step again.")
+            raise StepFailed(check.shortfall, f"Install them ({check.install_command}) and run this step again.")
     metric_names: list[str] = list(ctx.param("metrics") or [])
     experiment = ctx.param("experiment")
     compute = ctx.param("compute")

@@ -202,6 +202,15 @@ class EnvironmentCheck:
         return self.python_ok and not self.missing and not self.wrong_version
 
     @property
+    def shortfall(self) -> str:
+        """What is missing, as one sentence for an error message; "" when nothing is."""
+        needed = self.missing + self.wrong_version
+        if not needed:
+            return ""
+        return (f"The environment '{self.name}' needs packages this machine lacks or has in another version: "
+                f"{', '.join(needed)}.")
+
+    @property
     def install_command(self) -> str:
         """A pip command installing what is missing, or "" when nothing is."""
         needed = self.missing + self.wrong_version

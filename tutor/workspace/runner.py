@@ -85,10 +85,8 @@ def _prepare(store: Store, row: sqlite3.Row) -> tuple[int, str] | None:
     if not check.python_ok:
         print(f"[tutor] note: the environment asks for Python {env['python_version']}; "
               f"this machine runs Python {check.python_found}, which the run uses.", flush=True)
-    needed = check.missing + check.wrong_version
-    if needed:
-        reason = (f"The environment '{row['environment']}' needs packages this machine lacks or has in "
-                  f"another version: {', '.join(needed)}. Install them ({check.install_command}) and submit again.")
+    if check.shortfall:
+        reason = f"{check.shortfall} Install them ({check.install_command}) and submit again."
         print(f"[tutor] {reason}", flush=True)
         return 2, reason
     return None

@@ -74,9 +74,7 @@ class DeploymentsMixin(ServicesMixin):
         if environment:
             check = self.check_environment(environment)
             if not check.ok:
-                raise TutorError(f"The environment {environment} needs packages this machine lacks: "
-                                 + ", ".join(check.missing + check.wrong_version) + ".",
-                                 f"Install them ({check.install_command}) and deploy again.")
+                raise TutorError(check.shortfall, f"Install them ({check.install_command}) and deploy again.")
         exists = any(s.name == name for s in super().list_services())
         if exists and not overwrite:
             raise TutorError(f"A service named '{name}' already exists.",
