@@ -147,8 +147,9 @@ def compare(ctx: StepContext) -> StepResult:
     higher = ctx.param("goal", "max") == "max"
     table_rows = []
     scored: list[tuple[str, str, float]] = []
+    logged = {name: ws.get_metrics(run_id) for name, run_id in runs.items()}
     for name, run_id in runs.items():
-        metrics = ws.get_metrics(run_id)
+        metrics = logged[name]
         if metric not in metrics:
             raise StepFailed(f"Run {run_id} ({name}) logged no '{metric}'.",
                              "Did an edit to train.py remove the logging? Fix it and run the training step again.")
@@ -160,8 +161,7 @@ def compare(ctx: StepContext) -> StepResult:
     bars = [Bars(f"{metric} by model", [(name, value) for name, _, value in scored],
                  start=_zoom([value for _, _, value in scored]))]
     for extra in also:
-        values = [(name, float(ws.get_metrics(run_id)[extra])) for name, run_id in runs.items()
-                  if extra in ws.get_metrics(run_id)]
+        values = [(name, float(metrics[extra])) for name, metrics in logged.items() if extra in metrics]
         if values:
             bars.append(Bars(f"{extra} by model", values, start=_zoom([v for _, v in values])))
     return StepResult(
