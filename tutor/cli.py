@@ -204,6 +204,11 @@ def _recorded_workspace(path: Path) -> str | None:
         doc = read_document(path)
     except (FileNotFoundError, ProgressError):
         return None
+    return _workspace_of(doc)
+
+
+def _workspace_of(doc: dict[str, Any]) -> str | None:
+    """The --workspace value a progress document records: "local", a config path, or None."""
     ws = doc.get("workspace") or {}
     if ws.get("kind") == "local" and not ws.get("config"):
         return "local"
@@ -455,8 +460,8 @@ def _open_learner_workspace(username: str | None, course_dir: Path) -> tuple[Any
     from tutor.steps.base import Settings
     from tutor.workspace import open_workspace
 
-    name, cdir, _ = learner_document(username, course_dir)
-    recorded = _recorded_workspace(cdir.progress_file(name))
+    name, cdir, doc = learner_document(username, course_dir)
+    recorded = _workspace_of(doc)
     settings = Settings(username=name, course_dir=cdir, workspace=recorded or "local")
     return open_workspace(settings), name
 
