@@ -20,6 +20,13 @@ with distance):
   longest trips; starting from the line, they only model the bends and the noise.
   Measured on the course's training half (5-fold CV): LightGBM's RMSE 3.79 -> 3.74,
   and the 25 trips over 20 miles went from $9 underpriced on average to $0.5.
+* ``loss``: squared error, or Huber's loss for the boosted trees that have it (LightGBM,
+  XGBoost's pseudo-Huber). Huber's loss is squared for small residuals and linear beyond
+  ``HUBER_SCALES`` robust standard deviations (1.4826 x the median absolute deviation of
+  what the trees fit), so the handful of fares that are wildly off their trip pull the
+  leaves less, while the bulk is still fitted for the mean. Measured on the course's
+  training half (5-fold CV, 3 repeats): LightGBM on log1p with a linear base, RMSE 3.745
+  -> 3.734 (with ``min_child_samples`` 100).
 * ``monotone``: constrain boosted trees to move with (or against) the columns whose rank
   correlation with the label is strong (|Spearman| >= 0.5 on the training data), e.g.
   longer trips never cost less. Again a searched choice, not an assumption.
@@ -41,6 +48,15 @@ import numpy as np
 
 TargetTransform = Literal["none", "sqrt", "log1p"]
 TARGET_TRANSFORMS: tuple[TargetTransform, ...] = ("none", "sqrt", "log1p")
+
+Loss = Literal["squared", "huber"]
+LOSSES: tuple[Loss, ...] = ("squared", "huber")
+
+#: Huber's threshold, in robust standard deviations of what the trees fit.
+HUBER_SCALES = 4.0
+
+#: The engine's own dimensions (not passed to FLAML's estimator classes).
+ENGINE_DIMENSIONS = ("target_transform", "monotone", "linear_base", "loss")
 
 #: Azure's model names that exist in Azure AutoML for regression but not in this engine:
 #: accepted in ``blocked_models`` (blocking them is a no-op), refused in ``allowed_models``.
@@ -97,6 +113,8 @@ class Learner:
     encoding: Literal["ordinal", "onehot"]
     fit_mode: FitMode
     supports_monotone: bool = False
+    #: Has a Huber objective (the ``loss`` dimension applies).
+    supports_huber: bool = False
     #: Relative cost of one fit against LightGBM's, for the scheduler's first guess.
     relative_cost: float = 1.0
     starting_points: tuple[dict[str, Any], ...] = field(default_factory=tuple)
@@ -110,6 +128,8 @@ class Learner:
             notes.append(f"{transform} target")
         if config.get("linear_base"):
             notes.append("linear base")
+        if config.get("loss") == "huber":
+            notes.append("Huber loss")
         return f"{name} ({', '.join(notes)})" if notes else name
 
     @property
@@ -127,15 +147,17 @@ _HGB_START = dict(n_estimators=400, max_leaves=15, min_samples_leaf=40, learning
 LEARNERS: dict[str, Learner] = {
     learner.azure_name: learner
     for learner in [
-        Learner("LightGBM", "lgbm", "MaxAbsScaler", "ordinal", "lightgbm", supports_monotone=True,
+        Learner("LightGBM", "lgbm", "MaxAbsScaler", "ordinal", "lightgbm", supports_monotone=True, supports_huber=True,
                 relative_cost=1.0, starting_points=(
-                    {**_LGBM_START, "target_transform": "sqrt", "monotone": 1, "linear_base": 1},
-                    {**_LGBM_START, "target_transform": "log1p", "monotone": 1, "linear_base": 1},
+                    {**_LGBM_START, "target_transform": "log1p", "monotone": 1, "linear_base": 1, "loss": "huber",
+                     "min_child_samples": 100},
+                    {**_LGBM_START, "target_transform": "sqrt", "monotone": 1, "linear_base": 1, "loss": "huber"},
                     {**_LGBM_START, "target_transform": "none", "monotone": 1, "linear_base": 0},
                 )),
         Learner("XGBoostRegressor", "xgboost", "MaxAbsScaler", "ordinal", "xgboost", supports_monotone=True,
+                supports_huber=True,
                 relative_cost=1.6, starting_points=(
-                    {**_XGB_START, "target_transform": "log1p", "monotone": 1, "linear_base": 1},
+                    {**_XGB_START, "target_transform": "log1p", "monotone": 1, "linear_base": 1, "loss": "huber"},
                     {**_XGB_START, "target_transform": "sqrt", "monotone": 1, "linear_base": 0},
                 )),
         Learner("ExtremeRandomTrees", "extra_tree", "MaxAbsScaler", "ordinal", "forest",
@@ -243,6 +265,8 @@ def search_space(learner: Learner, n_rows: int, n_features: int, *, nonnegative_
         flaml_space["monotone"] = {"domain": tune.choice([0, 1]), "init_value": 0}
     if learner.is_tree and has_monotone:
         flaml_space["linear_base"] = {"domain": tune.choice([0, 1]), "init_value": 0}
+    if learner.supports_huber:
+        flaml_space["loss"] = {"domain": tune.choice(list(LOSSES)), "init_value": "squared"}
 
     space = {name: spec["domain"] for name, spec in flaml_space.items()}
     low_cost = {name: spec["low_cost_init_value"] for name, spec in flaml_space.items()
@@ -278,16 +302,18 @@ def _clip_to_space(config: dict[str, Any], space: dict[str, Any]) -> dict[str, A
 # -- building and fitting ------------------------------------------------------------------
 
 def build_estimator(learner: Learner, config: dict[str, Any], *, n_jobs: int, random_state: int,
-                    monotone: list[int] | None) -> Any:
+                    monotone: list[int] | None, huber_delta: float | None = None) -> Any:
     """A fresh, unfitted estimator for one configuration.
 
     FLAML's estimator classes translate the search config to the library's parameters
     (``log_max_bin`` -> ``max_bin``, ``max_leaves`` -> ``max_leaf_nodes``...); the engine's
-    own dimensions are applied on top.
+    own dimensions are applied on top. ``huber_delta`` is Huber's threshold on the scale
+    the estimator fits (see :func:`huber_delta`); it applies when ``loss`` is "huber".
     """
-    flaml_config = {k: v for k, v in config.items() if k not in ("target_transform", "monotone", "linear_base")
+    flaml_config = {k: v for k, v in config.items() if k not in ENGINE_DIMENSIONS
                     and not (k == "min_samples_leaf" and learner.fit_mode == "forest")}
     use_monotone = bool(config.get("monotone")) and monotone is not None and any(monotone)
+    use_huber = config.get("loss") == "huber" and learner.supports_huber and huber_delta is not None
     if learner.flaml_name is None:
         from sklearn.tree import DecisionTreeRegressor
 
@@ -314,11 +340,30 @@ def build_estimator(learner: Learner, config: dict[str, Any], *, n_jobs: int, ra
         params["random_state"] = random_state
         if use_monotone:
             params["monotone_constraints"] = list(monotone or [])
+        if use_huber:
+            params["objective"] = "huber"
+            params["alpha"] = float(huber_delta)
     if learner.fit_mode == "xgboost":
         params["n_jobs"] = n_jobs
         if use_monotone:
             params["monotone_constraints"] = tuple(monotone or [])
+        if use_huber:
+            params["objective"] = "reg:pseudohubererror"
+            params["huber_slope"] = float(huber_delta)
     return wrapper.estimator_class(**params)
+
+
+def huber_delta(target: np.ndarray) -> float:
+    """Huber's threshold for fitting ``target``: ``HUBER_SCALES`` robust standard
+    deviations (1.4826 x the median absolute deviation, which a few wild values cannot
+    inflate). Never zero, so a constant-ish target still gets a usable loss."""
+    values = np.asarray(target, dtype=float)
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        return 1.0
+    mad = float(np.median(np.abs(values - np.median(values))))
+    scale = 1.4826 * mad or float(np.std(values)) or 1.0
+    return HUBER_SCALES * scale
 
 
 def _plain(value: Any) -> Any:

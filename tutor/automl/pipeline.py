@@ -34,6 +34,7 @@ from tutor.automl.learners import (
     fit_estimator,
     forward_feature,
     forward_target,
+    huber_delta,
     inverse_target,
     make_scaler,
 )
@@ -91,8 +92,9 @@ class AutoMLPipeline(BaseEstimator, RegressorMixin):
         self.scaler_ = make_scaler(spec.scaler).fit(matrix)
         scaled = self.scaler_.transform(matrix)
         monotone = directions if spec.supports_monotone and any(directions) else None
+        delta = huber_delta(target) if config.get("loss") == "huber" else None
         self.estimator_ = build_estimator(spec, config, n_jobs=self.n_jobs, random_state=self.random_state,
-                                          monotone=monotone)
+                                          monotone=monotone, huber_delta=delta)
         with _thread_limit(self.n_jobs):
             fit_estimator(spec, self.estimator_, scaled, target, deadline)
         self.feature_names_in_ = self.featurizer_.feature_names_in_
