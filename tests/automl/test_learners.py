@@ -70,3 +70,21 @@ def test_huber_pipeline_is_pulled_less_by_wild_fares(small_train: pd.DataFrame):
     assert shift["squared"] > 1.0  # ~ 1% x $150
     assert shift["huber"] < shift["squared"] / 2
     assert abs(clean_mean["huber"] - clean_mean["squared"]) < 0.5  # on clean data both fit the bulk
+
+
+def test_mean_correction_lifts_a_log_fit_to_the_mean_fare(small_train: pd.DataFrame):
+    """A log1p fit with Huber's loss predicts below the mean fare; the correction closes that gap."""
+    X = small_train[FEATURES]
+    y = small_train[LABEL].to_numpy()
+    config = {**LGBM, "target_transform": "log1p", "loss": "huber"}
+    plain = AutoMLPipeline("LightGBM", config, monotone_features={"tripDistance": 1}).fit(X, y)
+    corrected = AutoMLPipeline("LightGBM", config, monotone_features={"tripDistance": 1},
+                               mean_correction=True).fit(X, y)
+    gap = float(np.mean(y - plain.predict(X)))
+    assert gap > 0.05  # skewed fares: the log fit sits under the mean
+    assert float(np.mean(y - corrected.predict(X))) == pytest.approx(0.0, abs=1e-6)
+    assert np.allclose(corrected.predict(X) - plain.predict(X), gap)
+    # A plain squared-error fit on the raw label needs no correction and gets none.
+    raw = AutoMLPipeline("LightGBM", {**LGBM, "loss": "squared"}, monotone_features={"tripDistance": 1},
+                         mean_correction=True).fit(X, y)
+    assert raw.offset_ == 0.0

@@ -93,6 +93,19 @@ def test_voting_and_stack_ensembles_close_the_search(default_run):
     assert result.selection_scores["VotingEnsemble"] == voting.score
 
 
+def test_ensembles_choose_only_among_iterations_close_to_the_best(default_run):
+    """Weak iterations stay out of the ensembles' library (ENSEMBLE_TOLERANCE)."""
+    result, children, _ = default_run
+    singles = [c for c in completed(children) if not c.is_ensemble]
+    best = min(c.metrics["normalized_root_mean_squared_error"] for c in singles)
+    by_iteration = {c.iteration: c for c in singles}
+    members = [by_iteration[i] for c in children if c.is_ensemble for i in c.ensemble_weights]
+    assert members
+    weak = [c for c in singles if c.metrics["normalized_root_mean_squared_error"] > best * 1.02]
+    assert weak, "the run should have tried some clearly weaker pipelines"
+    assert not set(m.iteration for m in members) & set(c.iteration for c in weak)
+
+
 def test_budget_is_respected(default_run):
     result, _, wall = default_run
     assert result.search_s <= BUDGET_S + 0.5
@@ -170,6 +183,10 @@ def test_the_primary_metric_picks_the_best(small_train, metric):
     assert result.best_child in [best_single, *(c for c in done if c.is_ensemble)]
     if result.best_child.is_ensemble:  # chosen on the nested scores of this metric
         assert result.selection_scores[result.best_child.pipeline] == result.best_child.score
+    # MAE is served by the median: no shift to the mean for it, and for every other metric.
+    _, model = result.get_output()
+    members = getattr(model, "estimators_", [model])
+    assert all(m.mean_correction == (metric != "normalized_mean_absolute_error") for m in members)
 
 
 def test_a_crashing_learner_is_marked_failed_and_the_search_goes_on(small_train, monkeypatch):
