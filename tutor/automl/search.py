@@ -217,7 +217,6 @@ class AutoML:
         self._iteration = 0
         self._last_improvement = 0
         self._blend_loss = math.inf
-        self._honest_blends: dict[int, np.ndarray] = {}
         self._finished = 0
 
     # -- public ------------------------------------------------------------------------------
@@ -657,7 +656,6 @@ class AutoML:
                          duration_s=time.monotonic() - started, primary_metric=self._metric,
                          hyperparameters=json_safe(params), metrics=metrics, score=metrics.get(self._metric),
                          started_s=started - self._start, ensemble_weights=members)
-        self._honest_blends[child.iteration] = prediction
         self._iteration += 1
         self._finished += 1
         self._record(child)
