@@ -183,6 +183,13 @@ def test_the_primary_metric_picks_the_best(small_train, metric):
     assert result.best_child in [best_single, *(c for c in done if c.is_ensemble)]
     if result.best_child.is_ensemble:  # chosen on the nested scores of this metric
         assert result.selection_scores[result.best_child.pipeline] == result.best_child.score
+    # The ensembles' library: iterations within 1% of the best one's distance from a perfect score.
+    distance = {c.iteration: (1 - c.score if pick is max else c.score) for c in singles}
+    top_two = sorted(distance, key=distance.get)[:2]
+    nearest = min(distance.values())
+    for ensemble in (c for c in done if c.is_ensemble):
+        for member in ensemble.ensemble_weights:
+            assert member in top_two or distance[member] <= nearest * 1.01 + 1e-12
     # MAE is served by the median: no shift to the mean for it, and for every other metric.
     _, model = result.get_output()
     members = getattr(model, "estimators_", [model])

@@ -571,9 +571,8 @@ class AutoML:
         ranked = sorted(self._kept, key=lambda k: k.loss)
         if not ranked:
             return []
-        best = ranked[0].loss
-        error = (1.0 + best) if metric_goal(self._metric) == "maximize" else best  # distance from perfect
-        limit = best + ENSEMBLE_TOLERANCE * abs(error)
+        best = ranked[0].loss  # the searcher's loss: the distance from a perfect score
+        limit = best + ENSEMBLE_TOLERANCE * abs(best)
         close = [k for k in ranked if k.loss <= limit]
         chosen = (close if len(close) >= 2 else ranked[:2])[:ENSEMBLE_CANDIDATES]
         families: set[tuple[str, str]] = {(k.learner, str(k.config.get("target_transform", "none"))) for k in chosen}
