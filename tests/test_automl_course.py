@@ -52,6 +52,16 @@ def test_automl_lesson_records_child_runs_and_deploys_a_model_that_takes_raw_col
     evaluation = steps["day2-automl/evaluate"]["evidence"]
     assert 2.5 < evaluation["rmse"] < 4.5 and 0.8 < evaluation["accuracy"] < 0.95
     assert evaluation["top_feature"] == "tripDistance"
+    # The course's linear regression, fitted in the step on the registered training half and
+    # scored on the same trips: COURSE.md's reference figures (RMSE about 3.685, MAPE about 0.139).
+    assert evaluation["linear_rmse"] == pytest.approx(3.685, abs=0.001)
+    assert evaluation["linear_mape"] == pytest.approx(0.139, abs=0.001)
+    assert evaluation["rmse_low"] < evaluation["rmse"] < evaluation["rmse_high"]
+    assert evaluation["linear_gain"] == pytest.approx(evaluation["linear_rmse"] - evaluation["rmse"], abs=2e-4)
+    assert evaluation["linear_gain_low"] <= evaluation["linear_gain"] <= evaluation["linear_gain_high"]
+    # The paired interval is far narrower than one model's own: both models meet the same wild fares.
+    assert (evaluation["linear_gain_high"] - evaluation["linear_gain_low"]
+            < (evaluation["rmse_high"] - evaluation["rmse_low"]) / 4)
 
     # The registered AutoML model behind the service answers raw columns, also written as text.
     keys = ws.service_keys("gus-automl-service")
@@ -167,3 +177,30 @@ def test_ctrl_c_stops_the_search_and_keeps_the_best_so_far(data_path: Path, cour
     ws = _workspace(course_dir, "kim")
     assert str(ws.get_run(parent_id).status) == "Completed"
     assert (Path(ws.get_run(parent_id).run_dir) / "outputs" / "model.pkl").exists()
+
+
+@pytest.mark.parametrize("rmse, mape, kind, words", [
+    (3.50, 0.125, "success", "both below Azure's published best"),
+    (3.50, 0.140, "success", "its MAPE is not"),
+    (3.545, 0.1287, "success", "0.011 above Azure's better run (3.534) and 0.023 below its other run (3.568)"),
+    (3.545, 0.1320, "info", "within the spread of Azure's own two searches"),
+    (3.60, 0.1287, "info", "behind both of Azure's published runs"),
+])
+def test_the_verdict_against_azure_names_both_of_its_runs(rmse: float, mape: float, kind: str, words: str) -> None:
+    from tutor.steps.automl import _azure_note
+
+    note = _azure_note(rmse, mape)
+    assert note.kind == kind and words in note.text, note.text
+    assert ("Its MAPE beats Azure's" in note.text) == (mape < 0.1309 and rmse >= 3.534)
+
+
+@pytest.mark.parametrize("gain, low, high, kind, words", [
+    (0.137, 0.092, 0.188, "success", "0.137 lower than the linear regression's (95% interval 0.092 to 0.188"),
+    (-0.05, -0.08, -0.02, "warning", "0.050 higher than the linear regression's (95% interval 0.020 to 0.080)"),
+    (0.01, -0.02, 0.04, "info", "too little to call"),
+])
+def test_the_comparison_with_the_linear_regression_reads_its_interval(gain, low, high, kind, words) -> None:
+    from tutor.steps.automl import _gain_note
+
+    note = _gain_note(gain, low, high, 4645)
+    assert note.kind == kind and words in note.text and "4,645 trips" in note.text, note.text

@@ -16,10 +16,6 @@ from tutor.errors import StepFailed, TutorError
 from tutor.steps import action
 from tutor.steps.base import StepContext, StepResult
 
-# Azure AutoML's published results on the course's split (COURSE.md, reference figures).
-AZURE_RMSE = 3.534
-AZURE_MAPE = 0.1309
-AZURE_ACCURACY = 0.869
 # Instructors rehearsing a class (and tests) may shorten every AutoML budget.
 BUDGET_ENV = "TUTOR_AUTOML_MINUTES"
 METRICS = ("normalized_root_mean_squared_error", "spearman_correlation", "r2_score",
@@ -272,12 +268,15 @@ def run(ctx: StepContext) -> StepResult:
     )
 
 
-@action("automl.evaluate", required=("run_from", "test_dataset"), optional=("label",))
+@action("automl.evaluate", required=("run_from", "test_dataset"), optional=("label", "train_dataset"))
 def evaluate(ctx: StepContext) -> StepResult:
-    """Predict the held-out half with the best model: RMSE, MAPE and accuracy next to Azure's figures."""
+    """Predict the held-out half with the best model: RMSE, MAPE and accuracy with their margins,
+    next to the course's linear regression (fitted now on the training half) and Azure's figures."""
     import joblib
 
     from tutor.automl import evaluate_regression
+    from tutor.automl.metrics import AZURE_BEST_ACCURACY, AZURE_BEST_MAPE, AZURE_BEST_RMSE, AZURE_OTHER_RMSE, \
+        bootstrap_rmse, paired_rmse_difference
 
     ws = ctx.workspace
     run_id = ctx.output(ctx.param("run_from"))
@@ -285,42 +284,130 @@ def evaluate(ctx: StepContext) -> StepResult:
     if not model_path.exists():
         raise StepFailed(f"The AutoML run {run_id} kept no model.", "Run the AutoML step again.")
     model = joblib.load(model_path)
+    label = ctx.param("label", "totalAmount")
     test_name = ctx.param("test_dataset")
     test_name = ctx.outputs.get(test_name, test_name)
-    test = ws.get_dataset(test_name).to_pandas_dataframe()
-    label = ctx.param("label", "totalAmount")
-    if label not in test.columns:
-        raise StepFailed(f"The test dataset {test_name} has no column {label}.", "Check the label column.")
-    actual = test[label].to_numpy()
-    predicted = model.predict(test.drop(columns=[label]))
+    test = _labelled_dataset(ws, test_name, label)
+    actual = test[label].to_numpy(dtype=float)
+    features = test.drop(columns=[label])
+    predicted = model.predict(features)
     scores = evaluate_regression(actual, predicted)
-    explanation_path = model_path.parent / "explanation.json"
+    interval = bootstrap_rmse(actual, predicted)
+
+    rows: list[list[Any]] = [["this AutoML", round(scores.rmse, 4), _span(interval.low, interval.high),
+                              round(scores.mape, 4), round(scores.accuracy, 4)]]
+    evidence: dict[str, Any] = {"rmse": round(float(scores.rmse), 4), "rmse_low": round(interval.low, 4),
+                                "rmse_high": round(interval.high, 4), "mape": round(float(scores.mape), 4),
+                                "accuracy": round(float(scores.accuracy), 4), "test_rows": int(len(test))}
+    notes: list[Note] = []
+    train_name = ctx.param("train_dataset", None)
+    if train_name:
+        train_name = ctx.outputs.get(train_name, train_name)
+        linear, linear_scores, linear_interval = _linear_baseline(ws, train_name, label, features, actual)
+        rows.append(["linear regression (course, fitted now)", round(linear_scores.rmse, 4),
+                     _span(linear_interval.low, linear_interval.high), round(linear_scores.mape, 4),
+                     round(linear_scores.accuracy, 4)])
+        gain = paired_rmse_difference(actual, linear, predicted)
+        evidence.update(linear_rmse=round(linear_scores.rmse, 4), linear_mape=round(linear_scores.mape, 4),
+                        linear_gain=round(gain.difference.estimate, 4), linear_gain_low=round(gain.difference.low, 4),
+                        linear_gain_high=round(gain.difference.high, 4))
+        notes.append(_gain_note(gain.difference.estimate, gain.difference.low, gain.difference.high, len(test)))
+    else:
+        rows.append(["linear regression (course)", 3.685, "", 0.139, 0.861])
+    rows.append(["Azure AutoML (published best)", AZURE_BEST_RMSE, "", AZURE_BEST_MAPE, AZURE_BEST_ACCURACY])
+    notes.append(_azure_note(scores.rmse, scores.mape))
+
     display: list[Any] = [
-        Table("On the test half (never seen by the search)", ["", "RMSE", "MAPE", "accuracy"],
-              [["this AutoML", round(scores.rmse, 4), round(scores.mape, 4), round(scores.accuracy, 4)],
-               ["Azure AutoML (published best)", AZURE_RMSE, AZURE_MAPE, AZURE_ACCURACY],
-               ["linear regression (course)", 3.685, 0.139, 0.861]],
-              numeric=["RMSE", "MAPE", "accuracy"],
-              caption="MAPE here is the sum of absolute errors over the sum of actual fares; accuracy = 1 - MAPE."),
+        Table("On the test half (never seen by the search)", ["", "RMSE", "RMSE, 95% interval", "MAPE", "accuracy"],
+              rows, numeric=["RMSE", "MAPE", "accuracy"],
+              caption="MAPE here is the sum of absolute errors over the sum of actual fares; accuracy = 1 - MAPE. "
+                      "The interval: where the RMSE of another sample of as many trips could land "
+                      "(bootstrap, 2,000 resamples)."),
     ]
-    if explanation_path.exists():
-        importance = json.loads(explanation_path.read_text()).get("global_importance", [])
-        if importance:
-            display.append(Bars("Global feature importance", [(e["feature"], e["importance"]) for e in importance]))
+    explanation_path = model_path.parent / "explanation.json"
     top_feature = None
     if explanation_path.exists():
         ranked = json.loads(explanation_path.read_text()).get("global_importance", [])
         if ranked:
+            display.append(Bars("Global feature importance", [(e["feature"], e["importance"]) for e in ranked]))
             top_feature = max(ranked, key=lambda e: e["importance"])["feature"]
-    verdict = ("beats" if scores.rmse < AZURE_RMSE and scores.mape < AZURE_MAPE else
-               "is close to" if scores.rmse < AZURE_RMSE * 1.02 else "is behind")
-    display.append(Note(f"On this split the model {verdict} Azure's published best.",
-                        "success" if verdict != "is behind" else "info"))
+    display.extend(notes)
+    evidence.update(beats_azure_rmse=bool(scores.rmse < AZURE_BEST_RMSE),
+                    beats_azure_mape=bool(scores.mape < AZURE_BEST_MAPE),
+                    within_azure_runs=bool(scores.rmse <= AZURE_OTHER_RMSE),
+                    top_feature=top_feature)
     return StepResult(
-        evidence={"rmse": round(float(scores.rmse), 4), "mape": round(float(scores.mape), 4),
-                  "accuracy": round(float(scores.accuracy), 4), "test_rows": int(len(test)),
-                  "beats_azure_rmse": bool(scores.rmse < AZURE_RMSE), "beats_azure_mape": bool(scores.mape < AZURE_MAPE),
-                  "top_feature": top_feature},
+        evidence=evidence,
         display=display,
-        summary=f"Test RMSE {scores.rmse:.3f}, MAPE {scores.mape:.4f}, accuracy {scores.accuracy:.4f}.",
+        summary=f"Test RMSE {scores.rmse:.3f} (95% interval {interval.low:.2f}-{interval.high:.2f}), "
+                f"MAPE {scores.mape:.4f}, accuracy {scores.accuracy:.4f}.",
     )
+
+
+def _labelled_dataset(ws: Any, name: str, label: str) -> Any:
+    frame = ws.get_dataset(name).to_pandas_dataframe()
+    if label not in frame.columns:
+        raise StepFailed(f"The dataset {name} has no column {label}.",
+                         "Check the label column, or register the halves again with the split step.")
+    return frame
+
+
+def _linear_baseline(ws: Any, train_name: str, label: str, features: Any, actual: Any) -> tuple[Any, Any, Any]:
+    """The course's plain LinearRegression, fitted on the training half and scored on the same
+    test rows as the AutoML model (so the two can be compared pair by pair)."""
+    from sklearn.linear_model import LinearRegression
+
+    from tutor.automl import evaluate_regression
+    from tutor.automl.metrics import bootstrap_rmse
+
+    train = _labelled_dataset(ws, train_name, label)
+    columns = list(features.columns)
+    missing = [c for c in columns if c not in train.columns]
+    if missing:
+        raise StepFailed(f"The training half {train_name} lacks the test half's column(s) {', '.join(missing)}.",
+                         "Register both halves from the same data with the split step.")
+    try:
+        linear = LinearRegression().fit(train[columns].astype(float), train[label].astype(float))
+        predicted = linear.predict(features.astype(float))
+    except (TypeError, ValueError) as exc:
+        raise StepFailed(f"The course's linear regression needs numeric columns: {exc}",
+                         "Register the prepared data (all seven features are numbers) with the split step.") from exc
+    return predicted, evaluate_regression(actual, predicted), bootstrap_rmse(actual, predicted)
+
+
+def _span(low: float, high: float) -> str:
+    return f"{low:.2f} - {high:.2f}"
+
+
+def _gain_note(gain: float, low: float, high: float, rows: int) -> Note:
+    if low > 0:
+        return Note(f"On the same {rows:,} trips AutoML's RMSE is {gain:.3f} lower than the linear regression's "
+                    f"(95% interval {low:.3f} to {high:.3f}, paired bootstrap): a real gain, not luck of the sample.",
+                    "success")
+    if high < 0:
+        return Note(f"On the same {rows:,} trips AutoML's RMSE is {-gain:.3f} higher than the linear regression's "
+                    f"(95% interval {-high:.3f} to {-low:.3f}): give the search more time and run it again.", "warning")
+    return Note(f"On the same {rows:,} trips AutoML and the linear regression differ by {gain:+.3f} RMSE "
+                f"(95% interval {low:+.3f} to {high:+.3f}): too little to call. A longer search usually helps.",
+                "info")
+
+
+def _azure_note(rmse: float, mape: float) -> Note:
+    """Where the model stands against Azure's two published runs, scored on these same trips."""
+    from tutor.automl.metrics import AZURE_BEST_MAPE, AZURE_BEST_RMSE, AZURE_OTHER_RMSE
+
+    if rmse < AZURE_BEST_RMSE and mape < AZURE_BEST_MAPE:
+        return Note(f"RMSE and MAPE are both below Azure's published best ({AZURE_BEST_RMSE}, {AZURE_BEST_MAPE}).",
+                    "success")
+    mape_part = f"Its MAPE beats Azure's ({AZURE_BEST_MAPE}). " if mape < AZURE_BEST_MAPE else ""
+    if rmse < AZURE_BEST_RMSE:
+        return Note(f"Its RMSE is below Azure's published best ({AZURE_BEST_RMSE}); its MAPE is not "
+                    f"({mape:.4f} against {AZURE_BEST_MAPE}).", "success")
+    if rmse <= AZURE_OTHER_RMSE:
+        return Note(f"{mape_part}Its RMSE is {rmse - AZURE_BEST_RMSE:.3f} above Azure's better run ({AZURE_BEST_RMSE}) "
+                    f"and {AZURE_OTHER_RMSE - rmse:.3f} below its other run ({AZURE_OTHER_RMSE}), all on these same "
+                    "trips: within the spread of Azure's own two searches.",
+                    "success" if mape < AZURE_BEST_MAPE else "info")
+    return Note(f"{mape_part}Its RMSE is behind both of Azure's published runs ({AZURE_BEST_RMSE} and "
+                f"{AZURE_OTHER_RMSE}): give the search more time (experiment_timeout_minutes) and run it again.",
+                "info")
