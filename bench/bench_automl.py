@@ -37,6 +37,7 @@ from tutor.automl import (
     evaluate_regression,
     run_automl,
 )
+from tutor.automl.metrics import bootstrap_rmse, paired_rmse_difference
 from tutor.prep import FEATURES, LABEL, load_raw, prepare
 
 
@@ -68,8 +69,11 @@ def main(argv: list[str] | None = None) -> int:
 
     rows = []
     linear = LinearRegression().fit(train[FEATURES], train[LABEL])
-    baseline = evaluate_regression(y_test, linear.predict(test[FEATURES]))
+    linear_pred = linear.predict(test[FEATURES])
+    baseline = evaluate_regression(y_test, linear_pred)
+    interval = bootstrap_rmse(y_test, linear_pred)
     rows.append({"budget_s": None, "rmse": baseline.rmse, "mape": baseline.mape, "accuracy": baseline.accuracy,
+                 "rmse_low": interval.low, "rmse_high": interval.high,
                  "best_pipeline": "LinearRegression (reference)", "iterations": 1, "wall_s": None,
                  "search_s": None, "stop_reason": ""})
 
@@ -89,7 +93,10 @@ def main(argv: list[str] | None = None) -> int:
         result = run_automl(config, on_child=show)
         wall = time.monotonic() - started
         best, model = result.get_output()
-        evaluation = evaluate_regression(y_test, model.predict(test.drop(columns=[LABEL])))
+        predicted = model.predict(test.drop(columns=[LABEL]))
+        evaluation = evaluate_regression(y_test, predicted)
+        interval = bootstrap_rmse(y_test, predicted)
+        gain = paired_rmse_difference(y_test, linear_pred, predicted).difference
         members = ""
         if best.ensemble_weights:
             by_iteration = {c.iteration: c for c in result.children}
@@ -97,6 +104,8 @@ def main(argv: list[str] | None = None) -> int:
             members = " [" + "; ".join(f"{by_iteration[i].pipeline} {w:.2f}" for i, w in top) + "]"
         rows.append({
             "budget_s": budget, "rmse": evaluation.rmse, "mape": evaluation.mape, "accuracy": evaluation.accuracy,
+            "rmse_low": interval.low, "rmse_high": interval.high,
+            "linear_gain": gain.estimate, "linear_gain_low": gain.low, "linear_gain_high": gain.high,
             "best_pipeline": best.pipeline + members, "cv_score": best.score,
             "iterations": sum(1 for c in result.children if not c.is_ensemble),
             "wall_s": wall, "search_s": result.search_s, "stop_reason": result.stop_reason,
@@ -104,8 +113,8 @@ def main(argv: list[str] | None = None) -> int:
         })
 
     print()
-    print(f"{'budget':>7} {'RMSE':>7} {'MAPE':>7} {'accuracy':>8} {'iters':>5} {'wall':>7}  "
-          f"{'vs Azure 3.534/0.1309':<22} best pipeline")
+    print(f"{'budget':>7} {'RMSE':>7} {'95% interval':>13} {'gain over linear (95%)':>23} {'MAPE':>7} "
+          f"{'accuracy':>8} {'iters':>5} {'wall':>7}  {'vs Azure 3.534/0.1309':<22} best pipeline")
     for row in rows:
         budget = "linear" if row["budget_s"] is None else f"{row['budget_s']:.0f}s"
         wall = "" if row["wall_s"] is None else f"{row['wall_s']:.1f}s"
@@ -115,8 +124,11 @@ def main(argv: list[str] | None = None) -> int:
                        "RMSE only" if row["rmse"] < AZURE_BEST_RMSE else
                        "MAPE only" if row["mape"] < AZURE_BEST_MAPE else "behind")
             verdict += f" ({row['rmse'] - AZURE_BEST_RMSE:+.3f}/{row['mape'] - AZURE_BEST_MAPE:+.4f})"
-        print(f"{budget:>7} {row['rmse']:7.4f} {row['mape']:7.4f} {row['accuracy']:8.4f} {row['iterations']:5d} "
-              f"{wall:>7}  {verdict:<22} {row['best_pipeline']}")
+        span = f"{row['rmse_low']:.2f}-{row['rmse_high']:.2f}"
+        gain = ("" if "linear_gain" not in row else
+                f"{row['linear_gain']:.3f} ({row['linear_gain_low']:.3f}-{row['linear_gain_high']:.3f})")
+        print(f"{budget:>7} {row['rmse']:7.4f} {span:>13} {gain:>23} {row['mape']:7.4f} {row['accuracy']:8.4f} "
+              f"{row['iterations']:5d} {wall:>7}  {verdict:<22} {row['best_pipeline']}")
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2, default=lambda v: v.item() if hasattr(v, "item") else str(v)))
     return 0
