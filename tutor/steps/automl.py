@@ -313,16 +313,15 @@ def evaluate(ctx: StepContext) -> StepResult:
                         linear_gain_high=round(gain.difference.high, 4))
         notes.append(_gain_note(gain.difference.estimate, gain.difference.low, gain.difference.high, len(test)))
     else:
-        rows.append(["linear regression (course)", 3.685, "", 0.139, 0.861])
-    rows.append(["Azure AutoML (published best)", AZURE_BEST_RMSE, "", AZURE_BEST_MAPE, AZURE_BEST_ACCURACY])
+        rows.append(["linear regression (course)", 3.685, "-", 0.139, 0.861])
+    rows.append(["Azure AutoML (published best)", AZURE_BEST_RMSE, "-", AZURE_BEST_MAPE, AZURE_BEST_ACCURACY])
     notes.append(_azure_note(scores.rmse, scores.mape))
 
     display: list[Any] = [
         Table("On the test half (never seen by the search)", ["", "RMSE", "RMSE, 95% interval", "MAPE", "accuracy"],
               rows, numeric=["RMSE", "MAPE", "accuracy"],
-              caption="MAPE here is the sum of absolute errors over the sum of actual fares; accuracy = 1 - MAPE. "
-                      "The interval: where the RMSE of another sample of as many trips could land "
-                      "(bootstrap, 2,000 resamples)."),
+              caption="MAPE: sum of absolute errors / sum of actual fares; accuracy = 1 - MAPE. "
+                      "Interval: where the RMSE of another sample of as many trips could land (bootstrap)."),
     ]
     explanation_path = model_path.parent / "explanation.json"
     top_feature = None
