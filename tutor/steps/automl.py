@@ -273,6 +273,7 @@ def evaluate(ctx: StepContext) -> StepResult:
     """Predict the held-out half with the best model: RMSE, MAPE and accuracy with their margins,
     next to the course's linear regression (fitted now on the training half) and Azure's figures."""
     import joblib
+    import numpy as np
 
     from tutor.automl import evaluate_regression
     from tutor.automl.metrics import AZURE_BEST_ACCURACY, AZURE_BEST_MAPE, AZURE_BEST_RMSE, AZURE_OTHER_RMSE, \
@@ -288,9 +289,16 @@ def evaluate(ctx: StepContext) -> StepResult:
     test_name = ctx.param("test_dataset")
     test_name = ctx.outputs.get(test_name, test_name)
     test = _labelled_dataset(ws, test_name, label)
+    if len(test) < 2:
+        raise StepFailed(f"The test dataset {test_name} has {len(test)} row(s); the evaluation needs at least two.",
+                         "Register the test half again with the split step.")
     actual = test[label].to_numpy(dtype=float)
     features = test.drop(columns=[label])
-    predicted = model.predict(features)
+    predicted = np.asarray(model.predict(features), dtype=float)
+    if not np.isfinite(predicted).all():
+        bad = int((~np.isfinite(predicted)).sum())
+        raise StepFailed(f"The model gave {bad:,} prediction(s) that are not numbers for the test half {test_name}.",
+                         "Check that the test half has the same columns as the training half, or run AutoML again.")
     scores = evaluate_regression(actual, predicted)
     interval = bootstrap_rmse(actual, predicted)
 
@@ -303,11 +311,11 @@ def evaluate(ctx: StepContext) -> StepResult:
     train_name = ctx.param("train_dataset", None)
     if train_name:
         train_name = ctx.outputs.get(train_name, train_name)
-        linear, linear_scores, linear_interval = _linear_baseline(ws, train_name, label, features, actual)
+        linear_pred, linear_scores, linear_interval = _linear_baseline(ws, train_name, label, features, actual)
         rows.append(["linear regression (course, fitted now)", round(linear_scores.rmse, 4),
                      _span(linear_interval.low, linear_interval.high), round(linear_scores.mape, 4),
                      round(linear_scores.accuracy, 4)])
-        gain = paired_rmse_difference(actual, linear, predicted)
+        gain = paired_rmse_difference(actual, linear_pred, predicted)
         evidence.update(linear_rmse=round(linear_scores.rmse, 4), linear_mape=round(linear_scores.mape, 4),
                         linear_gain=round(gain.difference.estimate, 4), linear_gain_low=round(gain.difference.low, 4),
                         linear_gain_high=round(gain.difference.high, 4))
