@@ -95,8 +95,8 @@ def main(argv: list[str] | None = None) -> int:
         best, model = result.get_output()
         predicted = model.predict(test.drop(columns=[LABEL]))
         evaluation = evaluate_regression(y_test, predicted)
-        interval = bootstrap_rmse(y_test, predicted)
-        gain = paired_rmse_difference(y_test, linear_pred, predicted).difference
+        paired = paired_rmse_difference(y_test, linear_pred, predicted)  # AutoML's interval too
+        interval, gain = paired.b, paired.difference
         members = ""
         if best.ensemble_weights:
             by_iteration = {c.iteration: c for c in result.children}

@@ -46,6 +46,10 @@ def test_a_paired_difference_sees_what_two_separate_intervals_cannot():
     assert separate_a.low < separate_b.estimate < separate_a.high  # overlapping: cannot tell
     paired = paired_rmse_difference(y, a, b)
     assert paired.difference.estimate == pytest.approx(separate_a.estimate - separate_b.estimate)
+    # Each model's own interval comes from the same resamples as bootstrap_rmse's (same seed).
+    for own, separate in ((paired.a, separate_a), (paired.b, separate_b)):
+        assert own.estimate == pytest.approx(separate.estimate)
+        assert own.low == pytest.approx(separate.low) and own.high == pytest.approx(separate.high)
     assert paired.difference.high < 0 and paired.clear
     assert paired.share_a_better > 0.95
     assert paired.difference.high - paired.difference.low < (separate_a.high - separate_a.low) / 5

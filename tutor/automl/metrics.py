@@ -181,10 +181,13 @@ class Interval:
 @dataclass(frozen=True)
 class PairedDifference:
     """RMSE of model A minus RMSE of model B on the same rows, with its interval, and the share
-    of resamples in which A had the lower RMSE."""
+    of resamples in which A had the lower RMSE. ``a`` and ``b`` are each model's own RMSE
+    interval from the same resamples (what :func:`bootstrap_rmse` gives with the same seed)."""
 
     difference: Interval
     share_a_better: float
+    a: Interval
+    b: Interval
 
     @property
     def clear(self) -> bool:
@@ -250,7 +253,8 @@ def paired_rmse_difference(y_true: np.ndarray, pred_a: np.ndarray, pred_b: np.nd
     _check_pairs(y, a, b)
     squared = np.column_stack([(a - y) ** 2, (b - y) ** 2])
     rmses = np.sqrt(_resampled_means(squared, resamples, seed))
+    own = [Interval(float(np.sqrt(squared[:, i].mean())), *_percentiles(rmses[:, i], level), level) for i in (0, 1)]
     differences = rmses[:, 0] - rmses[:, 1]
     low, high = _percentiles(differences, level)
-    estimate = float(np.sqrt(squared[:, 0].mean()) - np.sqrt(squared[:, 1].mean()))
-    return PairedDifference(Interval(estimate, low, high, level), float(np.mean(differences < 0)))
+    difference = Interval(own[0].estimate - own[1].estimate, low, high, level)
+    return PairedDifference(difference, float(np.mean(differences < 0)), own[0], own[1])
