@@ -1,0 +1,111 @@
+"""The course's part of the azureml SDK, on the embedded workspace.
+
+``tutor/sdk/v1/`` is a folder of import roots, not a package: it holds an ``azureml``
+package with the import paths, classes, signatures and exceptions of azureml-core 1.61
+(``azureml.core``, ``azureml.core.compute``, ``azureml.core.webservice``,
+``azureml.train.automl``...) for the calls the course makes, implemented over the
+embedded workspace's :class:`~tutor.workspace.base.Workspace` protocol. Code written for
+Azure ML runs on it unchanged, and the same code runs on Azure with the real package.
+
+It is active only where the tutor puts it: ``tutor python``, the processes of runs on the
+embedded workspace, and exported scripts run against an embedded workspace's config.json
+(:func:`activate_for_config`). It never shadows an installed azureml-core when the
+config.json names a real Azure workspace.
+
+This module imports nothing heavy: activation is a change to ``sys.path``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+#: The import root that holds the embedded ``azureml`` package.
+V1_ROOT = Path(__file__).resolve().parent / "v1"
+#: The embedded workspace ``Workspace.from_config()`` opens when no config.json is found
+#: (set by ``tutor python`` and, as TUTOR_WORKSPACE_DIR, in runs of the embedded workspace).
+WORKSPACE_ENV = "TUTOR_SDK_WORKSPACE"
+RUN_WORKSPACE_ENV = "TUTOR_WORKSPACE_DIR"
+
+__all__ = ["V1_ROOT", "WORKSPACE_ENV", "activate", "activate_for_config", "deactivate", "is_active",
+           "is_embedded_config"]
+
+
+def _purge_azureml() -> None:
+    """Forget azureml modules imported from elsewhere, so the next import finds ours."""
+    for name in [n for n in sys.modules if n == "azureml" or n.startswith("azureml.")]:
+        module = sys.modules[name]
+        if not str(getattr(module, "__file__", "") or "").startswith(str(V1_ROOT)):
+            del sys.modules[name]
+
+
+def activate(workspace_dir: str | os.PathLike[str] | None = None, *, environ: bool = True) -> None:
+    """Make ``import azureml`` find the embedded SDK in this process.
+
+    ``workspace_dir`` is the embedded workspace that ``Workspace.from_config()`` opens when
+    it finds no config.json. With ``environ`` the choice is also put in the environment
+    (PYTHONPATH and TUTOR_SDK_WORKSPACE), so child processes the learner starts see the same.
+    """
+    root = str(V1_ROOT)
+    if root in sys.path:
+        sys.path.remove(root)
+    sys.path.insert(0, root)
+    _purge_azureml()
+    if workspace_dir is not None:
+        os.environ[WORKSPACE_ENV] = str(Path(workspace_dir).expanduser().resolve())
+    if environ:
+        paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p and p != root]
+        package_parent = str(V1_ROOT.parent.parent.parent)
+        if package_parent not in paths:
+            paths.append(package_parent)
+        os.environ["PYTHONPATH"] = os.pathsep.join([root, *paths])
+
+
+def deactivate() -> None:
+    """Undo :func:`activate` in this process (tests; a prompt switching to Azure)."""
+    root = str(V1_ROOT)
+    while root in sys.path:
+        sys.path.remove(root)
+    for name in [n for n in sys.modules if n == "azureml" or n.startswith("azureml.")]:
+        if str(getattr(sys.modules[name], "__file__", "") or "").startswith(root):
+            del sys.modules[name]
+    paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p and p != root]
+    if paths:
+        os.environ["PYTHONPATH"] = os.pathsep.join(paths)
+    else:
+        os.environ.pop("PYTHONPATH", None)
+    os.environ.pop(WORKSPACE_ENV, None)
+
+
+def is_active() -> bool:
+    """Whether ``import azureml`` finds (or found) the embedded SDK in this process."""
+    module = sys.modules.get("azureml")
+    if module is not None:
+        return bool(getattr(module, "__embedded__", False))
+    return str(V1_ROOT) in sys.path
+
+
+def is_embedded_config(config_path: str | os.PathLike[str]) -> bool:
+    """Whether a config.json reopens an embedded workspace (written by its ``write_config``)."""
+    from tutor.workspace.azure.config import read_config
+
+    try:
+        return bool(read_config(config_path).get("embedded_path"))
+    except Exception:  # unreadable: not ours to claim
+        return False
+
+
+def activate_for_config(start: str | os.PathLike[str] = ".") -> bool:
+    """Activate the embedded SDK if the config.json ``Workspace.from_config(start)`` would
+    use names an embedded workspace; leave an installed azureml-core alone otherwise.
+
+    Exported scripts call this first. Returns whether the embedded SDK is now active.
+    """
+    from tutor.workspace.azure.config import find_config
+
+    found = find_config(start)
+    if found is not None and is_embedded_config(found):
+        activate()
+        return True
+    return is_active()
