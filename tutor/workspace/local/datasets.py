@@ -29,8 +29,14 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 
 
 def read_files(datastore: LocalDatastore, files: Sequence[str], file_format: str,
-               what: str = "the dataset") -> "pandas.DataFrame":
-    """Read datastore files into one frame (imports pandas)."""
+               what: str = "the dataset", *, csv_options: Mapping[str, Any] | None = None,
+               include_path: bool = False) -> "pandas.DataFrame":
+    """Read datastore files into one frame (imports pandas).
+
+    ``csv_options`` are passed to ``pandas.read_csv`` (the SDK's ``separator``, ``header``,
+    ``encoding``...; by default a ``.tsv`` file is read with tabs); ``include_path`` adds a
+    first column ``Path`` with each row's datastore path, as Azure's ``include_path=True``.
+    """
     import pandas as pd
 
     frames = []
@@ -45,7 +51,10 @@ def read_files(datastore: LocalDatastore, files: Sequence[str], file_format: str
 
                 frames.append(pq.read_table(local).to_pandas(ignore_metadata=True))
             else:
-                frames.append(pd.read_csv(local, sep="\t" if name.lower().endswith(".tsv") else ","))
+                options = {"sep": "\t" if name.lower().endswith(".tsv") else ",", **(csv_options or {})}
+                frames.append(pd.read_csv(local, **options))
+            if include_path:
+                frames[-1].insert(0, "Path", f"/{name}")
         except TutorError:
             raise
         except Exception as exc:  # a file pandas cannot parse: say which one

@@ -81,6 +81,35 @@ class LocalDatastore:
             raise TutorError("No files were given to upload.", "Pass a list of file paths.")
         return self._copy(pairs, overwrite)
 
+    def upload_pairs(self, pairs: Sequence[tuple[str | Path, str]], overwrite: bool = False) -> list[str]:
+        """Upload each local file to the datastore path paired with it (the SDK's own mapping of
+        local paths to datastore paths, e.g. ``upload_files`` with a ``relative_root``)."""
+        checked = []
+        for source, dest in pairs:
+            path = Path(source).expanduser()
+            if not path.is_file():
+                raise TutorError(f"There is no file {path} to upload.", "Check the path (prepare the data first?).")
+            clean = _clean_target(dest).as_posix()
+            if not clean:
+                raise TutorError(f"'{dest}' is not a file path on the datastore.", "Name the file to upload to.")
+            checked.append((path, clean))
+        if not checked:
+            raise TutorError("No files were given to upload.", "Pass a list of file paths.")
+        return self._copy(checked, overwrite)
+
+    def remove(self, paths: Sequence[str]) -> None:
+        """Delete files from the datastore (and the folders they leave empty): undoes an upload
+        whose dataset registration then failed."""
+        root = self.root.resolve()
+        for name in paths:
+            local = self.local_path(name)
+            if local.is_file():
+                local.unlink()
+            folder = local.parent
+            while folder.resolve() != root and folder.is_dir() and not any(folder.iterdir()):
+                folder.rmdir()
+                folder = folder.parent
+
     def _copy(self, pairs: list[tuple[Path, str]], overwrite: bool) -> list[str]:
         destinations = [dest for _, dest in pairs]
         duplicates = sorted({d for d in destinations if destinations.count(d) > 1})
