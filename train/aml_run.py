@@ -1,14 +1,14 @@
-"""The run a training script logs to: Azure ML's when there is one, a local one otherwise.
+"""The run a training script logs to: ``azureml.core.Run.get_context()``, or a local log by hand.
 
 The course's training scripts must run unchanged in three places:
 
 * inside an Azure ML run (a ScriptRunConfig on a cluster): metrics, tags and datasets go
-  through ``azureml.core.Run.get_context()``;
-* inside a run of the tutor's embedded workspace, which starts the script with
-  ``TUTOR_RUN_DIR`` (the run folder) and ``TUTOR_WORKSPACE_DIR`` (the workspace folder) set:
-  every metric becomes one JSON line in ``$TUTOR_RUN_DIR/metrics.jsonl``;
-* by hand (``python train.py --data prepped.csv``): metrics are printed and written to
-  ``./outputs/metrics.jsonl``.
+  through ``azureml.core.Run.get_context()`` of Microsoft's azureml-core;
+* inside a run of the tutor's embedded workspace: the same calls, answered by the embedded
+  workspace's azureml SDK (the workspace puts it first on the run's PYTHONPATH), which
+  appends every metric as one JSON line to ``$TUTOR_RUN_DIR/metrics.jsonl``;
+* by hand (``python train.py --data prepped.csv``): ``Run.get_context()`` is an offline run
+  there, so metrics are printed and written to ``./outputs/metrics.jsonl`` instead.
 
 The metrics file is the embedded workspace's contract, one JSON object per line::
 
@@ -16,8 +16,7 @@ The metrics file is the embedded workspace's contract, one JSON object per line:
     {"name": "errors", "value": [0.1, 0.2], "time": "..."}          (log_list)
     {"tag": "variant", "value": "4", "time": "..."}                  (tag)
 
-This module uses only the standard library; ``azureml`` is imported lazily, silently, and
-only when no embedded-workspace run is in progress.
+This module uses only the standard library; ``azureml`` is imported lazily and silently.
 """
 
 from __future__ import annotations
@@ -141,8 +140,20 @@ def _silenced():
         yield
 
 
+def _embedded_sdk_active() -> bool:
+    return bool(getattr(sys.modules.get("azureml"), "__embedded__", False))
+
+
 def _azure_context() -> Any | None:
-    """The Azure ML run this process belongs to, or None (not installed, or offline)."""
+    """The run this process belongs to (Azure's or the embedded workspace's), or None (offline)."""
+    if os.environ.get(RUN_DIR_ENV) and not _embedded_sdk_active():
+        # A run of the embedded workspace started without its PYTHONPATH: find the SDK here.
+        try:
+            import tutor.sdk  # type: ignore[import-not-found]
+
+            tutor.sdk.activate(environ=False)
+        except ImportError:
+            pass
     try:
         with _silenced():
             from azureml.core import Run  # type: ignore[import-not-found]
@@ -164,16 +175,15 @@ _RUN: LocalRun | AzureRun | None = None
 
 
 def get_run() -> LocalRun | AzureRun:
-    """The current run (created once per process).
-
-    In an embedded-workspace run (``TUTOR_RUN_DIR`` set) azureml is not even imported,
-    which keeps runs fast; otherwise an online Azure ML context wins, and anything else
-    is a learner running the script by hand.
-    """
+    """The current run (created once per process): the workspace's run, or a local log by hand."""
     global _RUN
     if _RUN is None:
-        context = None if os.environ.get(RUN_DIR_ENV) else _azure_context()
-        _RUN = AzureRun(context) if context is not None else LocalRun()
+        context = _azure_context()
+        if context is None:
+            _RUN = LocalRun()
+        else:
+            _RUN = AzureRun(context)
+            _RUN.kind = "embedded" if _embedded_sdk_active() else "azure"
     return _RUN
 
 
@@ -192,47 +202,29 @@ def _version_arg(version: Any) -> Any:
 def load_dataset(name: str, version: Any = "latest") -> Any:
     """A registered tabular dataset as a pandas DataFrame.
 
-    On Azure: ``Dataset.get_by_name(workspace, name, version).to_pandas_dataframe()``.
-    Locally: the embedded workspace named by ``TUTOR_WORKSPACE_DIR``. Raises
-    :class:`DatasetUnavailable` with a readable reason when it cannot.
+    ``Dataset.get_by_name(workspace, name, version).to_pandas_dataframe()`` on the run's
+    workspace, Azure's or the embedded one. Raises :class:`DatasetUnavailable` with a
+    readable reason when it cannot.
     """
     version = _version_arg(version)
     run = get_run()
-    if isinstance(run, AzureRun):
-        try:
-            with _silenced():
-                from azureml.core import Dataset  # type: ignore[import-not-found]
-
-                dataset = Dataset.get_by_name(run.workspace, name, version)
-        except Exception as exc:
-            raise DatasetUnavailable(
-                f"the workspace has no dataset {name!r} (version {version}): {exc}"
-            ) from exc
-        return dataset.to_pandas_dataframe()
-
-    workspace_dir = os.environ.get(WORKSPACE_DIR_ENV)
-    if not workspace_dir:
+    if not isinstance(run, AzureRun):
         raise DatasetUnavailable(
             f"cannot load the registered dataset {name!r}: this is not a workspace run "
-            f"({WORKSPACE_DIR_ENV} is not set and no Azure ML run is active). "
+            "(no Azure ML or embedded-workspace run is active). "
             "Pass the prepared file with --data PATH instead."
         )
     try:
-        try:
-            from tutor.workspace.local import load_dataset_frame  # type: ignore[import-not-found]
-        except ImportError:  # where it is defined, if the package does not re-export it
-            from tutor.workspace.local.datasets import load_dataset_frame  # type: ignore[import-not-found]
-    except ImportError as exc:
-        raise DatasetUnavailable(
-            f"cannot load the registered dataset {name!r}: the tutor's embedded workspace "
-            f"is not importable here ({exc}). Pass the prepared file with --data PATH instead."
-        ) from exc
-    try:
-        return load_dataset_frame(workspace_dir, name, version)
+        with _silenced():
+            from azureml.core import Dataset  # type: ignore[import-not-found]
+
+            dataset = Dataset.get_by_name(run.workspace, name, version)
     except Exception as exc:
+        message = getattr(exc, "message", None) or str(exc)
         raise DatasetUnavailable(
-            f"the workspace at {workspace_dir} could not load dataset {name!r} (version {version}): {exc}"
+            f"the workspace has no dataset {name!r} (version {version}): {message}"
         ) from exc
+    return dataset.to_pandas_dataframe()
 
 
 __all__ = [

@@ -22,26 +22,44 @@ def aml_run(monkeypatch):
     monkeypatch.syspath_prepend(str(TRAIN_DIR))
     monkeypatch.delenv("TUTOR_RUN_DIR", raising=False)
     monkeypatch.delenv("TUTOR_WORKSPACE_DIR", raising=False)
+    monkeypatch.delenv("TUTOR_RUN_ID", raising=False)
     module = importlib.import_module("aml_run")
     module._reset_for_tests()
     yield module
     module._reset_for_tests()
+    import tutor.sdk
+
+    tutor.sdk.deactivate()  # a workspace run activated the embedded SDK in this process
+
+
+def _in_a_workspace_run(monkeypatch, root: Path):
+    """This process as a run of a real embedded workspace would see itself: its three variables set."""
+    from tutor.workspace.local import LocalWorkspace
+
+    workspace = LocalWorkspace(root / "ws", "alice-ws")
+    record = workspace.start_logging("alice-taxi-experiment")
+    monkeypatch.setenv("TUTOR_RUN_ID", record.id)
+    monkeypatch.setenv("TUTOR_RUN_DIR", record.run_dir)
+    monkeypatch.setenv("TUTOR_WORKSPACE_DIR", str(workspace.path))
+    return workspace, record
 
 
 def read_lines(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
 
-def test_workspace_run_appends_json_lines(aml_run, monkeypatch, tmp_path, capsys):
-    monkeypatch.setenv("TUTOR_RUN_DIR", str(tmp_path))
+def test_workspace_run_logs_through_the_embedded_sdk(aml_run, monkeypatch, tmp_path, capsys):
+    workspace, record = _in_a_workspace_run(monkeypatch, tmp_path)
     run = aml_run.get_run()
-    assert isinstance(run, aml_run.LocalRun) and run.kind == "local"
+    assert isinstance(run, aml_run.AzureRun) and run.kind == "embedded"
+    assert type(run.run).__module__ == "azureml.core.run" and run.run.id == record.id
+    assert getattr(sys.modules["azureml"], "__embedded__", False)  # not the installed azureml-core
     assert aml_run.get_run() is run  # one run per process
     run.log("R^2", np.float64(0.89))
     run.log("rows", np.int64(23222))
     run.log_list("errors", np.array([0.5, 1.5]))
     run.tag("variant", 4)
-    lines = read_lines(tmp_path / "metrics.jsonl")
+    lines = read_lines(Path(record.run_dir) / "metrics.jsonl")
     assert [(l.get("name"), l.get("tag"), l["value"]) for l in lines] == [
         ("R^2", None, 0.89),
         ("rows", None, 23222),
@@ -51,6 +69,11 @@ def test_workspace_run_appends_json_lines(aml_run, monkeypatch, tmp_path, capsys
     for line in lines:
         assert pd.Timestamp(line["time"]).tzinfo is not None  # ISO 8601 with a zone
     assert capsys.readouterr().out == ""  # the workspace reads the file, no echo
+    # The workspace ingests the file as it does for every run (the contract is unchanged).
+    from tutor.workspace.local.metrics import ingest_metrics
+
+    ingest_metrics(workspace.store, record.id, Path(record.run_dir), final=True)
+    assert workspace.get_metrics(record.id)["R^2"] == 0.89
 
 
 def test_by_hand_prints_and_writes_to_outputs(aml_run, monkeypatch, tmp_path, capsys):
@@ -138,13 +161,12 @@ def test_online_azure_context_is_wrapped(aml_run, monkeypatch, capsys):
     assert capsys.readouterr().out == ""
 
 
-def test_workspace_run_never_imports_azureml(aml_run, monkeypatch, tmp_path):
+def test_workspace_run_never_uses_an_installed_azureml(aml_run, monkeypatch, tmp_path):
+    """Even with another azureml imported, a run of the embedded workspace logs to the embedded workspace."""
     _fake_azureml(monkeypatch, object())
-    monkeypatch.setenv("TUTOR_RUN_DIR", str(tmp_path))
-    calls = []
-    monkeypatch.setattr(aml_run, "_azure_context", lambda: calls.append(1))
-    assert isinstance(aml_run.get_run(), aml_run.LocalRun)
-    assert calls == []
+    _in_a_workspace_run(monkeypatch, tmp_path)
+    run = aml_run.get_run()
+    assert isinstance(run, aml_run.AzureRun) and run.kind == "embedded"
 
 
 def test_load_dataset_outside_a_workspace_says_what_to_do(aml_run, monkeypatch, tmp_path):
@@ -154,13 +176,11 @@ def test_load_dataset_outside_a_workspace_says_what_to_do(aml_run, monkeypatch, 
 
 
 def test_load_dataset_uses_the_embedded_workspace(aml_run, monkeypatch, tmp_path):
-    """Through the real load_dataset_frame of tutor.workspace.local (nothing mocked)."""
+    """Through the embedded SDK's Dataset.get_by_name on a real workspace (nothing mocked)."""
     _, LocalWorkspace = embedded_workspace_api()
-    workspace_dir = tmp_path / "workspace"
+    workspace, _ = _in_a_workspace_run(monkeypatch, tmp_path)
     frame = synthetic_prepared(50)
-    register_frame(LocalWorkspace, workspace_dir, "alice-green-taxi-prepped", frame)
-    monkeypatch.setenv("TUTOR_WORKSPACE_DIR", str(workspace_dir))
-    monkeypatch.setenv("TUTOR_RUN_DIR", str(tmp_path))
+    register_frame(LocalWorkspace, workspace.path, "alice-green-taxi-prepped", frame)
     loaded = aml_run.load_dataset("alice-green-taxi-prepped")
     pd.testing.assert_frame_equal(loaded, frame, check_dtype=False)
     assert len(aml_run.load_dataset("alice-green-taxi-prepped", "1")) == 50

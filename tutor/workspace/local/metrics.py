@@ -133,7 +133,7 @@ def _parse(raw: bytes) -> tuple[tuple[str, Any, str], str | None]:
         return empty, f'metric "{name}" has no "value"'
     value = record["value"]
     if not _is_metric_value(value):
-        return empty, f'metric "{name}" has a {type(value).__name__} value; use a number, a string or a list'
+        return empty, f'metric "{name}" has a {type(value).__name__} value; use a number, a string, a list or a row of them'
     time = record.get("time")
     if not isinstance(time, str) or not time:
         time = utcnow()
@@ -147,5 +147,8 @@ def _is_metric_value(value: Any) -> bool:
         return True  # NaN and infinities are stored too: a diverging loss is worth seeing
     if isinstance(value, list):
         return all(isinstance(item, (bool, int, float, str)) or item is None for item in value)
+    if isinstance(value, dict):  # one row of a table metric (Azure's run.log_row)
+        return all(isinstance(k, str) and (isinstance(v, (bool, int, float, str)) or v is None)
+                   for k, v in value.items())
     return False
 

@@ -163,12 +163,16 @@ def run_environment(layout: Layout, run_id: str, base_env: Mapping[str, str] | N
     env["TUTOR_WORKSPACE_DIR"] = str(layout.root)
     env["PYTHONUNBUFFERED"] = "1"  # the log is streamed while the run writes it
     # The wrapper (and a script using tutor.workspace.local) must import this package even
-    # when the tutor runs from a checkout that is not installed.
+    # when the tutor runs from a checkout that is not installed; and the script's
+    # `from azureml.core import Run` must find the embedded SDK first, even beside an
+    # installed azureml-core: a run of the embedded workspace logs to the embedded workspace.
+    from tutor.sdk import V1_ROOT
+
     package_parent = str(Path(tutor.__file__).resolve().parent.parent)
-    paths = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+    paths = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p and p != str(V1_ROOT)]
     if package_parent not in paths:
         paths.append(package_parent)
-    env["PYTHONPATH"] = os.pathsep.join(paths)
+    env["PYTHONPATH"] = os.pathsep.join([str(V1_ROOT), *paths])
     return env
 
 

@@ -48,8 +48,9 @@ class LocalWorkspace(ComputeMixin, DatasetsMixin, EnvironmentsMixin, LoggedRunsM
                              "Run the course with --workspace local to create one, or fix the path in config.json.")
         self.layout.create()
         self.store = Store(self.layout.db)
-        self.name = self.store.set_meta_default("name", naming.check_name(naming.WORKSPACE,
-                                                                          name or self.layout.root.name))
+        # An existing workspace keeps its name: only a new one's name is checked.
+        self.name = self.store.get_meta("name") or self.store.set_meta_default(
+            "name", naming.check_name(naming.WORKSPACE, name or self.layout.root.name))
         self.created_at = self.store.set_meta_default("created_at", utcnow())
 
     def __repr__(self) -> str:
