@@ -520,6 +520,90 @@ def predict(
         repl.PredictionRepl(target, console, prompter).run()
 
 
+@app.command("python", context_settings={"allow_interspersed_args": False, "ignore_unknown_options": True})
+def python_command(
+    script: Annotated[Optional[str], typer.Argument(help="A Python script to run (else: a Python prompt). Everything after it goes to the script.", show_default=False)] = None,
+    args: Annotated[Optional[list[str]], typer.Argument(help="The script's own arguments.", show_default=False)] = None,
+    command: Annotated[Optional[str], typer.Option("--command", "-c", help="Run this Python code instead of a script.")] = None,
+    username: UsernameOpt = None,
+    workspace: Annotated[Optional[str], typer.Option("--workspace", "-w", help="'local' for the embedded workspace, or the path of an Azure ML config.json (default: the learner's).")] = None,
+    course_dir: CourseDirOpt = Path("."),
+) -> None:
+    """Run Python with the azureml SDK and `ws` ready: a script, a command (-c), or a prompt.
+
+    On the embedded workspace the course's part of the azureml SDK is active, so the lessons'
+    code runs as it is shown; with an Azure config.json the real azureml-core is used. The code
+    runs in the course folder, as the lessons' relative paths expect.
+    """
+    import os
+
+    err = _err_console()
+    with handled(err):
+        target, kind = _python_workspace(username, workspace, course_dir)
+        cdir = CourseDir(course_dir)
+        launch = [sys.executable, "-m", "tutor.sdk.launch", f"--{kind}", str(target)]
+        if command is not None:
+            launch += ["-c", command]
+        if script is not None:
+            path = Path(script).expanduser()
+            if command is None:
+                if not path.is_file():
+                    raise UsageError(f"There is no script {script}.", "Check the path, or run `tutor python` alone for a prompt.")
+                launch.append(str(path.resolve()))
+            else:
+                launch.append(script)
+        launch += list(args or [])
+        env = dict(os.environ)
+        package_parent = str(Path(__file__).resolve().parent.parent)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in [package_parent, env.get("PYTHONPATH", "")] if p)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.chdir(cdir.root)
+        if os.name == "posix":
+            os.execve(sys.executable, launch, env)
+        import subprocess  # pragma: no cover - platforms without exec
+
+        raise typer.Exit(subprocess.call(launch, env=env))
+
+
+def _python_workspace(username: str | None, workspace: str | None, course_dir: Path) -> tuple[str, str]:
+    """(folder or config path, "embedded" | "azure") of the workspace `tutor python` opens."""
+    from tutor.progress import read_document
+
+    cdir = CourseDir(course_dir)
+    name = _resolve_username(username, cdir, None)
+    if workspace is None:
+        try:
+            workspace = _workspace_of(read_document(cdir.progress_file(name)))
+        except FileNotFoundError:
+            workspace = None
+        if workspace is None:
+            folder = cdir.workspace(f"{name}-ws")
+            if not folder.is_dir():
+                raise UsageError(f"{name} has no workspace in {cdir.root} yet.",
+                                 f"Start the course first (`tutor start --username {name}`), or pass --workspace local "
+                                 "to make an empty embedded workspace, or the path of an Azure ML config.json.")
+            workspace = "local"
+    if workspace == "local":
+        from tutor.workspace.local import LocalWorkspace
+
+        folder = cdir.workspace(f"{name}-ws")
+        LocalWorkspace(folder, f"{name}-ws")
+        return str(folder.resolve()), "embedded"
+    config = Path(workspace).expanduser()
+    if config.is_dir():
+        config = config / "config.json"
+    if not config.is_file():
+        raise UsageError(f"--workspace {workspace}: there is no such config file.",
+                         "Pass 'local' for the embedded workspace, or the path of your workspace's config.json.")
+    from tutor.workspace.azure.config import read_config
+
+    embedded = read_config(config).get("embedded_path")
+    if embedded:
+        return str(Path(embedded).resolve()), "embedded"
+    return str(config.resolve()), "azure"
+
+
 @app.command()
 def cleanup(
     username: UsernameOpt = None,

@@ -109,6 +109,11 @@ class Run(Subset):
     def display_name(self):
         return self._record.display_name
 
+    @display_name.setter
+    def display_name(self, display_name):
+        with translate(UserErrorException):
+            self._record = self._backend.set_run_display_name(self._id, display_name)
+
     @property
     def number(self):
         return None
@@ -151,7 +156,13 @@ class Run(Subset):
         if record.ended_at:
             details["endTimeUtc"] = record.ended_at
         if record.error:
-            details["error"] = {"error": {"code": "UserError", "message": record.error}}
+            message = record.error
+            if record.status.value == "Failed":
+                with translate(UserErrorException):
+                    tail = self._backend.get_log_tail(record.id, lines=12).strip()
+                if tail:
+                    message += "\nThe end of its log:\n" + tail
+            details["error"] = {"error": {"code": "UserError", "message": message}}
         details.update({
             "services": {}, "properties": self.properties, "inputDatasets": [], "outputDatasets": [],
             "runDefinition": {"script": record.script, "arguments": list(record.arguments),
