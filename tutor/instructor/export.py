@@ -5,14 +5,15 @@ title, what the step proved (its summary and evidence, as the progress file reco
 then the step's Python code from the lesson (``code.python``, templated with the learner's
 username). A header cell says how to run it here and how to redo it on Azure ML.
 
-The lessons' code is what a learner would type on Azure, so not all of it runs anywhere:
+The lessons' code is the code a learner would type on Azure, and it runs here as it is:
 
-* **local cells** run as they are: the setup cell makes ``green_taxi_data.parquet`` (the name
-  the lesson code reads) point at the dataset: ``$TUTOR_DATA``, the copy the tutor used for
-  this learner (the recorded ``raw_data`` output) or a download from the course's address;
-* **Azure ML cells** need the Azure ML SDK and a workspace: a cell that imports ``azureml``,
-  or uses a name such a cell defined (``ws``, ``run``...), is wrapped in ``if ON_AZURE:``,
-  which the setup cell sets where ``azureml-core`` and a real workspace ``config.json`` are;
+* the **setup cell** makes ``green_taxi_data.parquet`` (the name the lesson code reads) point
+  at the dataset: ``$TUTOR_DATA``, the copy the tutor used for this learner (the recorded
+  ``raw_data`` output) or a download from the course's address; then it chooses the azureml
+  SDK: in the course folder of an embedded workspace (its config.json, or the learner's
+  workspace folder) the tutor's embedded SDK (:func:`tutor.sdk.activate_for_course`), else the
+  installed azureml-core and the Azure ML workspace its config.json names;
+* every other cell is the lesson's code, unchanged: the same file runs offline and on Azure;
 * **shown-only cells** go into the markdown as a code block: steps whose action is in
   :data:`SHOW_ONLY_ACTIONS`, code that is not valid Python, and code that needs a name only
   a step the learner did not finish defines.
@@ -26,7 +27,6 @@ from __future__ import annotations
 import ast
 import builtins
 import json
-import textwrap
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -136,12 +136,12 @@ def _fence(code: str) -> str:
     return "```python\n" + code.strip("\n") + "\n```"
 
 
-def _setup_code(username: str, raw_data: str | None) -> str:
+def _setup_code(username: str, raw_data: str | None, workspace_dir: str | None = None) -> str:
     from tutor.dataset import URL
 
     default = repr(raw_data) if raw_data else repr(DATA_NAME)
     return f'''\
-# Setup: the course dataset, and whether the Azure ML cells can run here.
+# Setup: the course dataset, and which azureml SDK the cells use.
 import json
 import os
 import shutil
@@ -168,23 +168,20 @@ if not os.path.exists({DATA_NAME!r}):
 Path("data").mkdir(exist_ok=True)
 
 
-def _azure_ml_here():
-    """True where the Azure ML SDK is installed and config.json names a real Azure workspace."""
-    try:
-        import azureml.core  # noqa: F401
-    except ImportError:
-        return False
-    for name in ("config.json", os.path.join(".azureml", "config.json")):
-        try:
-            config = json.loads(Path(name).read_text())
-        except (OSError, ValueError):
-            continue
-        return "subscription_id" in config and "embedded_path" not in config
-    return False
-
-
-ON_AZURE = _azure_ml_here()
-print("Azure ML cells:", "run" if ON_AZURE else "skipped (they need the azureml-core SDK and your workspace's config.json)")
+# The azureml SDK: where the tutor is installed and this is the course folder of an embedded
+# workspace, the tutor's embedded SDK (it runs everything below offline); elsewhere (Azure ML
+# studio, or a config.json of an Azure workspace) the installed azureml-core.
+try:
+    import tutor.sdk
+except ImportError:
+    SDK = "azureml-core"
+else:
+    SDK = tutor.sdk.activate_for_course(".", workspace_dir={workspace_dir!r}) or "azureml-core"
+print("azureml SDK:", SDK)
+if SDK == "azureml-core" and not any(os.path.isfile(os.path.join(folder, "config.json"))
+                                     for folder in (".azureml", "aml_config", ".")):
+    print("There is no config.json here: run this in your course folder (the tutor's embedded workspace), "
+          "or next to the config.json of your Azure ML workspace.")
 '''
 
 
@@ -204,8 +201,9 @@ def _header(doc: dict[str, Any], done: int, total: int, skipped: list[str], cour
         "",
         "## Run it here",
         f"In your course folder (`{course_dir}`): {run_here}. The setup cell finds the dataset "
-        "(`$TUTOR_DATA`, the copy the tutor used, or a download). Cells marked *Azure ML* need the Azure ML SDK "
-        "and a workspace, so here they are skipped: the tutor ran those steps on its embedded workspace.",
+        "(`$TUTOR_DATA`, the copy the tutor used, or a download) and turns on the tutor's azureml SDK for your "
+        "embedded workspace, so every cell runs as it is, offline: it submits the runs, registers the model, "
+        "deploys the service and cleans up again, as the tutor did.",
         "",
         "## Redo it on Azure",
         "1. Open Azure ML studio (https://ml.azure.com), choose your workspace and open **Notebooks**; upload this "
@@ -213,12 +211,23 @@ def _header(doc: dict[str, Any], done: int, total: int, skipped: list[str], cour
         "2. Download your workspace's `config.json` (Azure portal, the workspace's overview page, *Download "
         "config.json*) and upload it next to this file.",
         "3. Run it on a compute instance (kernel *Python 3.8 - AzureML*): the `azureml-core` SDK is installed there, "
-        "so the Azure ML cells run too. The first one asks you to sign in.",
+        "and the same cells run against your workspace. The first one asks you to sign in.",
         "",
-        f"The Azure ML cells create real resources named after you (`{name}`...): compute and services cost money "
+        f"On Azure the cells create real resources named after you (`{name}`...): compute and services cost money "
         "while they exist, so delete them when you are done.",
     ]
     return "\n".join(lines)
+
+
+def _workspace_dir(doc: dict[str, Any]) -> str | None:
+    """The learner's embedded workspace folder, relative to the course folder (None on Azure)."""
+    from tutor.paths import CourseDir
+
+    workspace = doc.get("workspace") or {}
+    if workspace.get("kind") != "local" or not workspace.get("name"):
+        return None
+    here = CourseDir(".")
+    return here.workspace(str(workspace["name"])).relative_to(here.root).as_posix()
 
 
 def _entry(doc: dict[str, Any], key: str) -> dict[str, Any]:
@@ -249,10 +258,9 @@ def build_cells(doc: dict[str, Any], course: Any, *, course_dir: Path, fmt: str 
     variables = {"username": doc["learner"], "workspace": str((doc.get("workspace") or {}).get("name", "")),
                  "course_dir": str(course_dir)}
     cells = [Cell("markdown", _header(doc, len(done), len(course.steps), skipped, course_dir, fmt)),
-             Cell("code", _setup_code(doc["learner"], raw if isinstance(raw, str) else None))]
+             Cell("code", _setup_code(doc["learner"], raw if isinstance(raw, str) else None, _workspace_dir(doc)))]
 
     defined = set(dir(builtins)) | scan(cells[1].source).bound
-    azure_names: set[str] = set()
     shown_lesson = None
     for step in done:
         lesson = course.lesson(step.lesson_id)
@@ -280,13 +288,7 @@ def build_cells(doc: dict[str, Any], course: Any, *, course_dir: Path, fmt: str 
             continue
         defined |= info.bound
         cells.append(Cell("markdown", text))
-        if info.imports_azure or info.free & azure_names:
-            azure_names |= info.bound
-            cells.append(Cell("code", "# Azure ML: runs only where ON_AZURE (see the setup cell); the tutor ran this "
-                                      "step on its embedded workspace.\nif ON_AZURE:\n" + textwrap.indent(code, "    ")))
-        else:
-            azure_names -= info.bound
-            cells.append(Cell("code", code))
+        cells.append(Cell("code", code))
     return cells
 
 

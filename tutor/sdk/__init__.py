@@ -28,7 +28,7 @@ V1_ROOT = Path(__file__).resolve().parent / "v1"
 WORKSPACE_ENV = "TUTOR_SDK_WORKSPACE"
 RUN_WORKSPACE_ENV = "TUTOR_WORKSPACE_DIR"
 
-__all__ = ["V1_ROOT", "WORKSPACE_ENV", "activate", "activate_for_config", "deactivate", "is_active",
+__all__ = ["V1_ROOT", "WORKSPACE_ENV", "activate", "activate_for_course", "deactivate", "is_active",
            "is_embedded_config"]
 
 
@@ -96,16 +96,27 @@ def is_embedded_config(config_path: str | os.PathLike[str]) -> bool:
         return False
 
 
-def activate_for_config(start: str | os.PathLike[str] = ".") -> bool:
-    """Activate the embedded SDK if the config.json ``Workspace.from_config(start)`` would
-    use names an embedded workspace; leave an installed azureml-core alone otherwise.
+def activate_for_course(start: str | os.PathLike[str] = ".",
+                        workspace_dir: str | os.PathLike[str] | None = None) -> str | None:
+    """Activate the embedded SDK where the code in ``start`` is meant for an embedded workspace.
 
-    Exported scripts call this first. Returns whether the embedded SDK is now active.
+    That is: the config.json ``Workspace.from_config(start)`` would read names an embedded
+    workspace, or there is none and ``workspace_dir`` (a learner's workspace folder) exists.
+    A config.json of an Azure workspace leaves an installed azureml-core alone. Exported
+    scripts call this first. Returns what is active ("the embedded workspace NAME") or None
+    when the installed azureml-core is the one to use.
     """
-    from tutor.workspace.azure.config import find_config
+    from tutor.workspace.azure.config import find_config, read_config
 
     found = find_config(start)
-    if found is not None and is_embedded_config(found):
+    if found is not None:
+        if not is_embedded_config(found):
+            return None
         activate()
-        return True
-    return is_active()
+        return f"the embedded workspace {read_config(found).get('workspace_name') or '?'}"
+    if workspace_dir is not None:
+        folder = Path(start, workspace_dir).expanduser()
+        if folder.is_dir():
+            activate(folder)
+            return f"the embedded workspace {folder.name}"
+    return None
