@@ -108,7 +108,8 @@ def test_bad_metric_lines_become_run_warnings(workspace: LocalWorkspace, write_s
         with open(os.path.join(os.environ["TUTOR_RUN_DIR"], "metrics.jsonl"), "a") as f:
             f.write("not json\\n")
             f.write('{"value": 1}\\n')
-            f.write('{"name": "obj", "value": {"a": 1}}\\n')
+            f.write('{"name": "obj", "value": {"a": {"b": 1}}}\\n')
+            f.write('{"name": "row", "value": {"a": 1, "b": "x"}}\\n')
         log_metric("good", 2)
         with open(os.path.join(os.environ["TUTOR_RUN_DIR"], "metrics.jsonl"), "a") as f:
             f.write('{"name": "no newline at the end", "value": 3}')
@@ -117,7 +118,7 @@ def test_bad_metric_lines_become_run_warnings(workspace: LocalWorkspace, write_s
     done = workspace.wait_for_completion(run.id, timeout=30)
     assert done.status == RunStatus.COMPLETED
     metrics = workspace.get_metrics(run.id)
-    assert dict(metrics) == {"good": 2, "no newline at the end": 3}
+    assert dict(metrics) == {"row": {"a": 1, "b": "x"}, "good": 2, "no newline at the end": 3}  # a row: log_row
     assert len(done.warnings) == 3
     assert done.warnings[0].startswith("metrics.jsonl line 1: not valid JSON")
     assert "line 3" in done.warnings[2] and "dict" in done.warnings[2]

@@ -94,6 +94,16 @@ class LoggedRunsMixin(WorkspaceCore):
         with self.store.write() as conn:
             conn.execute("UPDATE runs SET tags = ? WHERE id = ?", (dumps(current), run_id))
 
+    def set_run_display_name(self, run_id: str, display_name: str | None) -> RunRecord:
+        """Rename a run (Azure's ``run.display_name = ...``); any run, submitted or logged."""
+        self._run_row(run_id)
+        if display_name is not None and not isinstance(display_name, str):
+            raise TutorError(f"A run's display name is text, not {type(display_name).__name__}.",
+                             "Pass a string, e.g. run.display_name = 'baseline'.")
+        with self.store.write() as conn:
+            conn.execute("UPDATE runs SET display_name = ? WHERE id = ?", (display_name, run_id))
+        return self.get_run(run_id)
+
     def upload_run_file(self, run_id: str, name: str, source: str | Path) -> Path:
         """Copy a file into a run's folder (``name`` like "outputs/model.pkl")."""
         self._run_row(run_id)

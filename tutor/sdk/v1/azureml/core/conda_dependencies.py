@@ -6,14 +6,14 @@ from azureml._embedded import Subset
 
 __all__ = ["CondaDependencies"]
 
-DEFAULT_PYTHON_VERSION = "3.10.18"  # azureml-core 1.61's default
+PYTHON_DEFAULT_VERSION = '3.10.18'  # azureml-core 1.61's default
 
 
 class CondaDependencies(Subset):
     """The conda and pip packages an environment installs (a conda specification on Azure)."""
 
     def __init__(self, conda_dependencies_file_path=None, _underlying_structure=None):
-        self._python_version = DEFAULT_PYTHON_VERSION
+        self._python_version = PYTHON_DEFAULT_VERSION
         self._conda: list[str] = []
         self._pip: list[str] = []
         self._channels = ["anaconda", "conda-forge"]
@@ -21,7 +21,7 @@ class CondaDependencies(Subset):
             self._load(conda_dependencies_file_path)
 
     @staticmethod
-    def create(pip_indexurl=None, pip_packages=None, conda_packages=None, python_version=DEFAULT_PYTHON_VERSION,
+    def create(pip_indexurl=None, pip_packages=None, conda_packages=None, python_version=PYTHON_DEFAULT_VERSION,
                pin_sdk_version=True):
         """Dependencies with these pip and conda packages and this Python version."""
         deps = CondaDependencies()

@@ -53,9 +53,9 @@ class Experiment(Subset):
                                      f"{type(config).__name__}.")
         from tutor.workspace.base import ScriptRunConfig as Submission
 
-        environment = config.environment
+        environment = config.run_config.environment
         env_ref = environment._registered_ref(self._workspace) if environment is not None else None
-        target = config.compute_target
+        target = config.run_config.target
         target_name = target if isinstance(target, str) else getattr(target, "name", None)
         if target_name is None:
             raise UserErrorException(f"compute_target must be a compute target or its name, got "

@@ -48,11 +48,3 @@ class ScriptRunConfig(Subset):
             self.run_config.target = compute_target
         if environment is not None:
             self.run_config.environment = environment
-
-    @property
-    def compute_target(self):
-        return self.run_config.target
-
-    @property
-    def environment(self):
-        return self.run_config.environment

@@ -45,7 +45,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 __all__ = ["TabularDataset"]
 
 #: Where materialised datasets go on the default datastore (azureml's folder for data it writes).
-MANAGED_FOLDER = "managed-dataset"
+_MANAGED_FOLDER = "managed-dataset"
 
 
 # --------------------------------------------------------------------------- the definition
@@ -392,7 +392,7 @@ class TabularDataset(AbstractDataset):
                 frame.to_csv(path, index=False)
             with open(path, "rb") as handle:
                 digest = hashlib.sha256(handle.read()).hexdigest()[:16]
-            target = f"{MANAGED_FOLDER}/{name}/{digest}/{name}.{suffix}"
+            target = f"{_MANAGED_FOLDER}/{name}/{digest}/{name}.{suffix}"
             with translate(UserErrorException):
                 if store.local_path(target).is_file():  # the same rows, written before
                     return [target], []

@@ -107,7 +107,6 @@ class ActivityFailedException(AzureMLException):
 
     def __init__(self, error_details, **kwargs):
         super().__init__(f"Activity Failed:\n{error_details}", **kwargs)
-        self.error_details = error_details
 
 
 __all__.append("ActivityFailedException")
