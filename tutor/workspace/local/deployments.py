@@ -48,12 +48,17 @@ class DeploymentsMixin(ServicesMixin):
                        environment: str | None = None, kind: str = "ACI", cpu_cores: float = 1.0,
                        memory_gb: float = 0.5, replicas: int = 1, auth_enabled: bool = True,
                        tags: Mapping[str, Any] | None = None, description: str = "",
-                       overwrite: bool = False) -> ServiceRecord:
+                       overwrite: bool = False, keys: tuple[str, str] | None = None) -> ServiceRecord:
         """Deploy registered models behind ``entry_script`` (``Model.deploy``); returns at once.
 
         The service starts Transitioning; :meth:`wait_for_service` follows it to Healthy
         or Failed. ``kind`` "AKS" with ``replicas`` N serves one port from N worker
         processes (the Kubernetes-style configuration of day 1's extra credit).
+        ``environment`` is a name (its latest version) or ``"name:version"``: a package it
+        lists that this machine lacks fails the deployment; another Python version than
+        this machine's is only noted (``properties["notes"]``), as for runs. ``keys``
+        (primary, secondary) replaces the generated keys (Azure: ``primary_key`` and
+        ``secondary_key`` of the deployment configuration; kept across an update).
         """
         from tutor import serving
 
@@ -71,10 +76,19 @@ class DeploymentsMixin(ServicesMixin):
                              "Run the 'Get the course scripts' step, or pass the path of your score.py.")
         model_name, _, version = model_ids[0].partition(":")
         model = self.get_model(model_name, int(version) if version else "latest")
+        notes: list[str] = []
         if environment:
-            check = self.check_environment(environment)
-            if not check.ok:
+            env_name, _, env_version = environment.partition(":")
+            check = self.check_environment(env_name, int(env_version) if env_version.isdigit() else "latest")
+            if check.shortfall:
                 raise TutorError(check.shortfall, f"Install them ({check.install_command}) and deploy again.")
+            if not check.python_ok:
+                wanted = self.get_environment(check.name, check.version).python_version
+                notes.append(f"The environment asks for Python {wanted}; this machine runs Python "
+                             f"{check.python_found}, which the service uses.")
+        if keys is not None and (not auth_enabled or len(keys) != 2 or not all(isinstance(k, str) and k for k in keys)):
+            raise TutorError("Keys need authentication on and two non-empty strings (primary, secondary).",
+                             "Deploy with auth_enabled=True and both keys, or leave the keys out.")
         exists = any(s.name == name for s in super().list_services())
         if exists and not overwrite:
             raise TutorError(f"A service named '{name}' already exists.",
@@ -86,13 +100,17 @@ class DeploymentsMixin(ServicesMixin):
             cpu_cores=cpu_cores, memory_gb=memory_gb, tags={k: str(v) for k, v in (tags or {}).items()},
             description=description, overwrite=True,
         )
+        if keys is not None:
+            from tutor.serving.keys import ServiceKeys, write_keys
+
+            write_keys(self._serving_dir(name), ServiceKeys(primary=keys[0], secondary=keys[1]))
         return self.record_service(
             name, kind=kind, state=info.state, scoring_uri=info.scoring_uri, port=info.port, pid=info.pid,
             models=[model.id],
             properties={"cpu_cores": cpu_cores, "memory_gb": memory_gb, "replicas": replicas,
                         "auth_enabled": auth_enabled, "entry_script": str(entry), "environment": environment,
                         "swagger_uri": info.swagger_uri, "description": description,
-                        "tags": {k: str(v) for k, v in (tags or {}).items()}},
+                        "tags": {k: str(v) for k, v in (tags or {}).items()}, "notes": notes},
             replace=True,
         )
 
