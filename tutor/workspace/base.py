@@ -54,7 +54,9 @@ class ProvisioningState(enum.StrEnum):
 
 @dataclass
 class ComputeTarget:
-    """A compute cluster (``AmlCompute``) or a compute instance (``ComputeInstance``).
+    """A compute cluster (``AmlCompute``), a compute instance (``ComputeInstance``) or an AKS cluster.
+
+    ``type`` is Azure's compute type: an AKS cluster (``AKS``) hosts deployed services, not runs.
 
     ``slots`` is how many runs it executes at once here: for a cluster
     min(max_nodes, CPU count), because every node is a process on this machine.
@@ -62,7 +64,7 @@ class ComputeTarget:
     """
 
     name: str
-    type: Literal["AmlCompute", "ComputeInstance"]
+    type: Literal["AmlCompute", "ComputeInstance", "AKS"]
     vm_size: str
     provisioning_state: ProvisioningState
     min_nodes: int = 0

@@ -1,4 +1,4 @@
-"""Compute targets of the embedded workspace: this machine, as an instance and as clusters.
+"""Compute targets of the embedded workspace: this machine, as an instance, as clusters and as AKS.
 
 A cluster is a name, an Azure VM size (checked against Azure's list, so the lesson's
 values are the real ones) and a node count. Its nodes are processes on this machine:
@@ -7,6 +7,9 @@ values are the real ones) and a node count. Its nodes are processes on this mach
 Provisioning is real but short: it checks that this machine can start a run process
 (the tutor's Python starts and imports the run wrapper with the environment runs get),
 which is what would otherwise fail, confusingly, in the first run.
+
+An AKS cluster (Azure's compute type ``AKS``) hosts deployed services, not runs: its
+provisioning checks that this machine can start the scoring service's processes.
 """
 
 from __future__ import annotations
@@ -36,6 +39,9 @@ VM_SIZES: dict[str, tuple[int, float]] = {
 }
 DEFAULT_CLUSTER_SIZE = "STANDARD_D2_V2"
 DEFAULT_INSTANCE_SIZE = "STANDARD_DS3_V2"
+#: What Azure gives an AKS cluster created without a VM size or agent count.
+DEFAULT_AKS_SIZE, DEFAULT_AKS_AGENTS = "STANDARD_D3_V2", 3
+AKS = "AKS"
 PROBE_TIMEOUT = 60.0
 
 
@@ -50,10 +56,17 @@ def _check_vm_size(vm_size: str) -> str:
     return size
 
 
+def _kind(compute_type: str) -> str:
+    return {"AmlCompute": "compute cluster", "ComputeInstance": "compute instance", AKS: "AKS cluster"}.get(
+        compute_type, compute_type)
+
+
 def _record(row: Any) -> ComputeTarget:
     slots = cpu_count()
     if row["type"] == "AmlCompute":
         slots = max(1, min(int(row["max_nodes"]), cpu_count()))
+    elif row["type"] == AKS:
+        slots = int(row["max_nodes"])  # its agent nodes; it runs services, never runs
     return ComputeTarget(
         name=row["name"], type=row["type"], vm_size=row["vm_size"],
         provisioning_state=ProvisioningState(row["state"]), min_nodes=int(row["min_nodes"]),
@@ -122,7 +135,7 @@ class ComputeMixin(WorkspaceCore):
         with self.store.write() as conn:
             row = conn.execute("SELECT * FROM compute WHERE name = ?", (name,)).fetchone()
             if row is not None and row["type"] != "ComputeInstance":
-                raise TutorError(f"The name '{name}' is taken by the compute cluster '{name}'.",
+                raise TutorError(f"The name '{name}' is taken by the {_kind(row['type'])} '{name}'.",
                                  "Choose another name for the compute instance.")
             other = conn.execute("SELECT name FROM compute WHERE type = 'ComputeInstance' AND name != ?",
                                  (name,)).fetchone()
@@ -176,8 +189,34 @@ class ComputeMixin(WorkspaceCore):
                      ProvisioningState.CREATING.value, "waiting to be provisioned", utcnow()),
                 )
             elif row["type"] != "AmlCompute":
-                raise TutorError(f"The name '{name}' is taken by the compute instance '{name}'.",
+                raise TutorError(f"The name '{name}' is taken by the {_kind(row['type'])} '{name}'.",
                                  "Choose another name for the cluster.")
+        return self.get_compute(name)
+
+    def get_or_create_aks(self, name: str, vm_size: str = DEFAULT_AKS_SIZE,
+                          agent_count: int = DEFAULT_AKS_AGENTS) -> ComputeTarget:
+        """The AKS cluster ``name``; created (state Creating) if it does not exist.
+
+        Its ``agent_count`` nodes are recorded as min_nodes = max_nodes. As for a cluster,
+        :meth:`wait_for_compute` finishes provisioning it.
+        """
+        naming.check_name(naming.CLUSTER, name)
+        size = _check_vm_size(vm_size)
+        if not isinstance(agent_count, int) or isinstance(agent_count, bool) or agent_count < 1:
+            raise TutorError(f"agent_count must be a whole number of at least 1, not {agent_count!r}.",
+                             f"Leave it out for Azure's default of {DEFAULT_AKS_AGENTS} agent nodes.")
+        with self.store.write() as conn:
+            row = conn.execute("SELECT * FROM compute WHERE name = ?", (name,)).fetchone()
+            if row is None:
+                conn.execute(
+                    "INSERT INTO compute (name, type, vm_size, min_nodes, max_nodes, idle_seconds, state, "
+                    "state_message, created_at) VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?)",
+                    (name, AKS, size, agent_count, agent_count, ProvisioningState.CREATING.value,
+                     "waiting to be provisioned", utcnow()),
+                )
+            elif row["type"] != AKS:
+                raise TutorError(f"The name '{name}' is taken by the {_kind(row['type'])} '{name}'.",
+                                 "Choose another name for the AKS cluster.")
         return self.get_compute(name)
 
     def wait_for_compute(self, name: str, on_state: StateCallback | None = None,
@@ -204,10 +243,12 @@ class ComputeMixin(WorkspaceCore):
 
     def _probe(self, target: ComputeTarget, timeout: float) -> tuple[ProvisioningState, str]:
         env = run_environment(self.layout, "provisioning-probe")
+        # A cluster's nodes start run wrappers; an AKS cluster's start scoring services.
+        module = "tutor.serving" if target.type == AKS else "tutor.workspace.runner"
         started = time.monotonic()
         try:
             result = subprocess.run(
-                [sys.executable, "-c", "import tutor.workspace.runner, sys; print(sys.version.split()[0])"],
+                [sys.executable, "-c", f"import {module}, sys; print(sys.version.split()[0])"],
                 env=env, cwd=self.layout.root, capture_output=True, text=True, timeout=timeout,
             )
         except (OSError, subprocess.TimeoutExpired) as exc:
@@ -216,6 +257,12 @@ class ComputeMixin(WorkspaceCore):
             tail = (result.stderr or result.stdout).strip().splitlines()[-3:]
             return ProvisioningState.FAILED, "a run process could not start: " + " | ".join(tail)
         cores = VM_SIZES[target.vm_size][0]
+        if target.type == AKS:
+            return ProvisioningState.SUCCEEDED, (
+                f"{target.max_nodes} agent node(s) of an Azure {target.vm_size} ({cores} cores each) stand in for "
+                f"this machine's {cpu_count()} cores: services deployed to it run as processes here; "
+                f"Python {result.stdout.strip()} started in {time.monotonic() - started:.2f} s"
+            )
         return ProvisioningState.SUCCEEDED, (
             f"{target.slots} node(s) ready on this machine's {cpu_count()} cores "
             f"(an Azure {target.vm_size} node has {cores}); Python {result.stdout.strip()} "

@@ -185,7 +185,10 @@ class RunsMixin(WorkspaceCore):
         tags = naming.check_tags(config.tags)
         compute = _name_of(config.compute_target) or LOCAL_TARGET
         if compute != LOCAL_TARGET:
-            self.wait_for_compute(compute)  # finishes provisioning a new cluster; raises if it failed
+            target = self.wait_for_compute(compute)  # finishes provisioning a new cluster; raises if it failed
+            if target.type == "AKS":
+                raise TutorError(f"'{compute}' is an AKS cluster: it hosts deployed services, not runs.",
+                                 "Submit the run to a compute cluster (AmlCompute) or 'local'.")
         env_name, env_version = None, None
         if isinstance(config.environment, EnvironmentRecord):
             env = self.get_environment(config.environment.name, config.environment.version)

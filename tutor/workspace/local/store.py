@@ -137,6 +137,28 @@ MIGRATIONS: list[str] = [
     ALTER TABLE runs ADD COLUMN parent_id TEXT REFERENCES runs(id);
     CREATE INDEX runs_by_parent ON runs (parent_id, seq);
     """,
+    # 3: AKS clusters (Azure's compute type "AKS"), which host deployed services. SQLite cannot
+    # change a CHECK constraint, so the table is rebuilt (nothing references it).
+    """
+    CREATE TABLE compute_new (
+        name TEXT PRIMARY KEY,
+        type TEXT NOT NULL CHECK (type IN ('AmlCompute', 'ComputeInstance', 'AKS')),
+        vm_size TEXT NOT NULL,
+        min_nodes INTEGER NOT NULL DEFAULT 0,
+        max_nodes INTEGER NOT NULL DEFAULT 1,
+        idle_seconds INTEGER NOT NULL DEFAULT 0,
+        state TEXT NOT NULL,
+        state_message TEXT NOT NULL DEFAULT '',
+        properties TEXT NOT NULL DEFAULT '{}',
+        created_at TEXT NOT NULL
+    );
+    INSERT INTO compute_new (name, type, vm_size, min_nodes, max_nodes, idle_seconds, state, state_message,
+                             properties, created_at)
+        SELECT name, type, vm_size, min_nodes, max_nodes, idle_seconds, state, state_message, properties,
+               created_at FROM compute;
+    DROP TABLE compute;
+    ALTER TABLE compute_new RENAME TO compute;
+    """,
 ]
 
 
