@@ -82,7 +82,7 @@ def test_the_lessons_python_runs_in_course_order_on_the_embedded_workspace(tmp_p
     (folder / "course.py").write_text(script)
     try:
         result = run_tutor(["python", "--username", USER, "--workspace", "local", "--course-dir", str(folder),
-                            "course.py"], timeout=900, env=tutor_env(data_path))
+                            str(folder / "course.py")], timeout=900, env=tutor_env(data_path))
         assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
         assert "==== all blocks ran" in result.stdout
         assert [line[5:] for line in result.stdout.splitlines() if line.startswith("==== ") and "/" in line] == keys
