@@ -4,20 +4,18 @@ view and child runs, and the evaluation on the held-out half against Azure's pub
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
 from tutor.display import Bars, Facts, Note, Table
-from tutor.errors import StepFailed, TutorError
+from tutor.errors import StepFailed
 from tutor.steps import action
 from tutor.steps.base import StepContext, StepResult
 
-# Instructors rehearsing a class (and tests) may shorten every AutoML budget.
-BUDGET_ENV = "TUTOR_AUTOML_MINUTES"
+#: The form's training job time, in minutes on this machine (TUTOR_AUTOML_MINUTES caps it).
+DEFAULT_FORM_MINUTES = 2
 METRICS = ("normalized_root_mean_squared_error", "spearman_correlation", "r2_score",
            "normalized_mean_absolute_error")
 LIVE_ROWS = 12
@@ -111,7 +109,7 @@ def form(ctx: StepContext) -> StepResult:
                                                  ("off", "off (use the columns as they are)")],
                                ctx.param("featurization", "auto"))
     explain = ctx.confirm("Explain the best model?", bool(ctx.param("model_explainability", True)))
-    minutes_text = ctx.ask_text("Training job time (minutes)", str(ctx.param("experiment_timeout_minutes", 2)),
+    minutes_text = ctx.ask_text("Training job time (minutes)", str(ctx.param("experiment_timeout_minutes", DEFAULT_FORM_MINUTES)),
                                 lambda t: None if _positive_number(t) else "A positive number of minutes.")
     settings = {"training_data": dataset, "task": task, "label_column_name": label, "primary_metric": metric,
                 "blocked_models": blocked, "n_cross_validations": int(folds_text), "featurization": featurization,
@@ -142,7 +140,9 @@ def _positive_number(text: str) -> bool:
                   "featurization", "model_explainability", "iteration_timeout_minutes", "save_as"))
 def run(ctx: StepContext) -> StepResult:
     """Run an AutoML experiment: each iteration is a child run; the best model is kept with the parent run."""
-    from tutor.automl import AutoMLConfig, run_automl
+    from tutor.automl import AutoMLConfig
+    from tutor.automl.config import DEFAULT_BUDGET_MINUTES
+    from tutor.automl.parent_run import capped_minutes, run_automl_parent
 
     ws = ctx.workspace
     settings: dict[str, Any] = {}
@@ -153,14 +153,12 @@ def run(ctx: StepContext) -> StepResult:
                 "featurization", "model_explainability", "iteration_timeout_minutes"):
         if ctx.param(key) is not None and key not in settings:
             settings[key] = ctx.param(key)
-    override = os.environ.get(BUDGET_ENV)
-    if override:
-        if not _positive_number(override):
-            raise TutorError(f"{BUDGET_ENV}={override!r} is not a positive number of minutes.",
-                             "Unset it, or set it to e.g. 0.5.")
-        ctx.progress.status(f"{BUDGET_ENV}={override} sets the time budget (instead of "
-                            f"{settings.get('experiment_timeout_minutes', 'the default')} minutes)")
-        settings["experiment_timeout_minutes"] = float(override)
+    # The form asks for minutes on this machine; TUTOR_AUTOML_MINUTES caps them (as it caps
+    # the SDK's experiment.submit(AutoMLConfig(...))).
+    asked = float(settings.get("experiment_timeout_minutes") or DEFAULT_BUDGET_MINUTES)
+    settings["experiment_timeout_minutes"], cap_note = capped_minutes(asked, None)
+    if cap_note:
+        ctx.progress.status(cap_note)
     dataset_ref = settings.pop("training_data", None)
     if dataset_ref in ctx.outputs:
         dataset_ref = ctx.outputs[dataset_ref]
@@ -172,11 +170,7 @@ def run(ctx: StepContext) -> StepResult:
     config.validate()  # every bad setting is explained before any work starts
 
     experiment = ctx.param("experiment")
-    logged = hasattr(ws, "start_logging")
-    parent = ws.start_logging(experiment, display_name="AutoML",
-                              tags={"kind": "automl", "dataset": str(dataset_ref),
-                                    "primary_metric": config.primary_metric}) if logged else None
-    budget_s = float(config.experiment_timeout_minutes or 15) * 60
+    budget_s = float(config.experiment_timeout_minutes) * 60
     started = time.monotonic()
     rows: list[list[Any]] = []
     stop = threading.Event()
@@ -184,7 +178,7 @@ def run(ctx: StepContext) -> StepResult:
     with ctx.progress.task(f"AutoML search ({budget_s:.0f} s budget)", total=budget_s) as bar, \
             ctx.progress.live_table(f"{experiment}: iterations (best by {config.primary_metric})",
                                     ["ITER", "PIPELINE", "DURATION", "METRIC", "BEST"]) as table:
-        def on_child(child: Any) -> None:
+        def on_child(child: Any, child_id: str | None) -> None:
             nonlocal failures
             bar.update(completed=min(budget_s, time.monotonic() - started))
             metric = f"{child.score:.5f}" if child.score is not None else child.status
@@ -193,49 +187,26 @@ def run(ctx: StepContext) -> StepResult:
             table.update(rows[-LIVE_ROWS:])
             if child.status != "Completed":
                 failures += 1
-            if parent is not None:
-                metrics = {k: v for k, v in child.metrics.items() if isinstance(v, (int, float))}
-                ws.record_child_run(parent.id, display_name=child.pipeline[:200], status=child.status,
-                                    metrics=metrics, error=child.error,
-                                    tags={"iteration": str(child.iteration), "learner": child.learner})
 
         def on_status(message: str) -> None:
             bar.update(completed=min(budget_s, time.monotonic() - started))
             ctx.progress.status(message)
 
-        try:
-            result = run_automl(config, on_child=on_child, on_status=on_status, stop_event=stop)
-        except BaseException as exc:
-            if parent is not None:
-                ws.complete_run(parent.id, "Failed" if not isinstance(exc, KeyboardInterrupt) else "Canceled",
-                                error=str(exc)[:500])
-            raise
-    best, model = result.get_output()
-    if result.stop_reason in ("stopped", "interrupted") and not ctx.confirm(
-            f"The search was stopped after {len(result.children)} iterations. Keep the best model so far "
-            f"({best.pipeline}, {config.primary_metric} {best.score:.4f})?", True):
-        if parent is not None:
-            ws.complete_run(parent.id, "Canceled", error="stopped by the learner")
-        raise KeyboardInterrupt
+        def keep_stopped(result: Any) -> bool:
+            best = result.best_child
+            return ctx.confirm(f"The search was stopped after {len(result.children)} iterations. Keep the best "
+                               f"model so far ({best.pipeline}, {config.primary_metric} {best.score:.4f})?", True)
 
-    import joblib
-
+        outcome = run_automl_parent(ws, experiment, config, tags={"dataset": str(dataset_ref)},
+                                    on_child=on_child, on_status=on_status, stop_event=stop,
+                                    keep_stopped=keep_stopped)
+    result, model, run_id = outcome.result, outcome.model, outcome.run_id
+    best = result.best_child
     summary = result.to_dict()
     explanation = [{"feature": f.feature, "importance": f.importance} for f in (result.explanation or [])]
-    run_id = None
-    if parent is not None:
-        with tempfile.TemporaryDirectory() as tmp:
-            model_path = Path(tmp) / "model.pkl"
-            joblib.dump(model, model_path)
-            ws.upload_run_file(parent.id, "outputs/model.pkl", model_path)
-            explain_path = Path(tmp) / "explanation.json"
-            explain_path.write_text(json.dumps({"global_importance": explanation}, indent=2))
-            ws.upload_run_file(parent.id, "outputs/explanation.json", explain_path)
-        ws.log_metrics(parent.id, {k: v for k, v in best.metrics.items() if isinstance(v, (int, float))})
-        ws.set_run_tags(parent.id, {"best_pipeline": best.pipeline[:200], "stop_reason": result.stop_reason})
-        ws.complete_run(parent.id)
-        run_id = parent.id
-    else:  # a workspace without logged runs (Azure without remote AutoML): keep the model in the course folder
+    if run_id is None:  # a workspace without logged runs (Azure without remote AutoML): keep the model in the course folder
+        import joblib
+
         local = ctx.course_dir.root / "models" / "automl"
         local.mkdir(parents=True, exist_ok=True)
         joblib.dump(model, local / "model.pkl")

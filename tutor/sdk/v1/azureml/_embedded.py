@@ -87,7 +87,8 @@ MODULES = (
     "azureml.core.conda_dependencies", "azureml.core.dataset", "azureml.core.datastore",
     "azureml.core.environment", "azureml.core.experiment", "azureml.core.model", "azureml.core.run",
     "azureml.core.script_run_config", "azureml.core.webservice", "azureml.core.workspace", "azureml.data",
-    "azureml.exceptions", "azureml.train.automl",
+    "azureml.exceptions", "azureml.train", "azureml.train.automl", "azureml.train.automl.automlconfig",
+    "azureml.train.automl.exceptions", "azureml.train.automl.run",
 )
 
 
