@@ -6,7 +6,6 @@ azureml-core (installed with the ``azure`` extra) is what other tests import.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any, Iterator
 

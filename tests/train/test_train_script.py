@@ -147,16 +147,24 @@ def test_models_load_without_the_train_folder(variant_runs, tmp_path):
 
 
 def test_pipeline_on_the_registered_dataset(prepared, tmp_path):
-    """Day 2 as submitted: ``--data_user alice`` reads the registered CSV from the workspace."""
+    """Day 2 as submitted: a real run of the embedded workspace, ``--data_user alice`` reads the
+    registered CSV through the SDK's ``Dataset.get_by_name`` and logs through ``Run.get_context()``."""
+    from tutor.workspace.base import RunStatus, ScriptRunConfig
+
     _, LocalWorkspace = embedded_workspace_api()
     frame, _ = prepared
     workspace_dir = tmp_path / "workspace"
     register_frame(LocalWorkspace, workspace_dir, "alice-green-taxi-prepped", frame)
-    run = _ok(run_train(["--data_user", "alice"], tmp_path / "run",
-                        TUTOR_WORKSPACE_DIR=str(workspace_dir), PYTHONPATH=str(ROOT)))
-    assert run.metrics["Train accuracy"] == pytest.approx(REFERENCE_TRAIN_R2, abs=1e-9)
-    assert run.metrics["Test accuracy"] == pytest.approx(REFERENCE_TEST_R2, abs=1e-9)
-    assert "dataset alice-green-taxi-prepped (version latest)" in run.stdout
+    workspace = LocalWorkspace(workspace_dir)
+    record = workspace.submit("alice-taxi-experiment-python",
+                              ScriptRunConfig(TRAIN_DIR, "train.py", ["--data_user", "alice"]))
+    done = workspace.wait_for_completion(record.id, timeout=120)
+    log = workspace.get_log_tail(record.id, lines=200)
+    assert done.status == RunStatus.COMPLETED, log
+    metrics = workspace.get_metrics(record.id)
+    assert metrics["Train accuracy"] == pytest.approx(REFERENCE_TRAIN_R2, abs=1e-9)
+    assert metrics["Test accuracy"] == pytest.approx(REFERENCE_TEST_R2, abs=1e-9)
+    assert "dataset alice-green-taxi-prepped (version latest)" in log
 
 
 # --------------------------------------------------------------------------- by hand, bad input

@@ -66,36 +66,72 @@ def _names_in(node: ast.AST | None) -> set[str]:
 
 
 def scan(code: str) -> _Code:
-    """The free and bound names of a snippet (raises SyntaxError)."""
-    tree = ast.parse(code)
-    bound: set[str] = set()
-    free: set[str] = set()
-    azure = False
-    for statement in tree.body:
-        local: set[str] = set()  # bound before use inside the statement (loop targets, arguments, imports)
-        stores: set[str] = set()
-        loads: set[str] = set()
-        for node in ast.walk(statement):
-            if isinstance(node, (ast.Import, ast.ImportFrom)):
-                modules = [node.module or ""] if isinstance(node, ast.ImportFrom) else [a.name for a in node.names]
-                azure = azure or any(m == "azureml" or m.startswith("azureml.") for m in modules)
-                for alias in node.names:
-                    local.add(alias.asname or alias.name.split(".")[0])
-            elif isinstance(node, ast.Name):
-                (stores if isinstance(node.ctx, ast.Store) else loads).add(node.id)
-            elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
-                local |= _names_in(node.target)
-            elif isinstance(node, ast.arg):
-                local.add(node.arg)
-            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                local.add(node.name)
-            elif isinstance(node, ast.withitem):
-                local |= _names_in(node.optional_vars)
-            elif isinstance(node, ast.ExceptHandler) and node.name:
-                local.add(node.name)
-        free |= loads - bound - local
-        bound |= stores | local
-    return _Code(free=free, bound=bound, imports_azure=azure)
+    """The free and bound names of a snippet (raises SyntaxError).
+
+    Statements are read in order, and so are the bodies of ``if``, ``for``, ``while``, ``try``
+    and ``with``: a name one branch binds before a later line uses it is not free.
+    """
+    found = _Code(free=set(), bound=set(), imports_azure=False)
+    _scan_block(ast.parse(code).body, found)
+    return found
+
+
+def _scan_block(statements: list[ast.stmt], found: _Code) -> None:
+    for statement in statements:
+        if isinstance(statement, (ast.If, ast.While)):
+            _scan_simple(statement.test, found)
+            _scan_block(statement.body, found)
+            _scan_block(statement.orelse, found)
+        elif isinstance(statement, (ast.For, ast.AsyncFor)):
+            _scan_simple(statement.iter, found)
+            found.bound |= _names_in(statement.target)
+            _scan_block(statement.body, found)
+            _scan_block(statement.orelse, found)
+        elif isinstance(statement, ast.Try):
+            _scan_block(statement.body, found)
+            for handler in statement.handlers:
+                if handler.type is not None:
+                    _scan_simple(handler.type, found)
+                if handler.name:
+                    found.bound.add(handler.name)
+                _scan_block(handler.body, found)
+            _scan_block(statement.orelse, found)
+            _scan_block(statement.finalbody, found)
+        elif isinstance(statement, (ast.With, ast.AsyncWith)):
+            for item in statement.items:
+                _scan_simple(item.context_expr, found)
+                found.bound |= _names_in(item.optional_vars)
+            _scan_block(statement.body, found)
+        else:
+            _scan_simple(statement, found)
+
+
+def _scan_simple(statement: ast.AST, found: _Code) -> None:
+    """One statement (or expression) at a time: its loads are free unless bound before it."""
+    local: set[str] = set()  # bound before use inside the statement (loop targets, arguments, imports)
+    stores: set[str] = set()
+    loads: set[str] = set()
+    for node in ast.walk(statement):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            modules = [node.module or ""] if isinstance(node, ast.ImportFrom) else [a.name for a in node.names]
+            found.imports_azure = found.imports_azure or any(m == "azureml" or m.startswith("azureml.")
+                                                             for m in modules)
+            for alias in node.names:
+                local.add(alias.asname or alias.name.split(".")[0])
+        elif isinstance(node, ast.Name):
+            (stores if isinstance(node.ctx, ast.Store) else loads).add(node.id)
+        elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
+            local |= _names_in(node.target)
+        elif isinstance(node, ast.arg):
+            local.add(node.arg)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            local.add(node.name)
+        elif isinstance(node, ast.withitem):
+            local |= _names_in(node.optional_vars)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            local.add(node.name)
+    found.free |= loads - found.bound - local
+    found.bound |= stores | local
 
 
 def _fmt_value(value: Any, limit: int = 240) -> str:

@@ -14,18 +14,17 @@ as they do in plain Python; the progress file is never open here.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import traceback
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 BANNER = ("Python {python} · the azureml SDK on {where}\n"
           "`ws` is your workspace. Try: ws.compute_targets · list(ws.models) · help(ws)\n"
           "Ctrl-D or exit() leaves.")
 
 
-def _fail(message: str, code: int = 2) -> "NoReturn":  # type: ignore[name-defined]  # noqa: F821
+def _fail(message: str, code: int = 2) -> NoReturn:
     print(f"tutor python: {message}", file=sys.stderr)
     raise SystemExit(code)
 
