@@ -27,7 +27,10 @@ CHECKS = {
     "day1-setup/compute-instance": "assert instance.get_status() is not None and instance.type == 'ComputeInstance'",
     "day1-compute/cluster": "assert cluster.provisioning_state == 'Succeeded' and cluster.type == 'AmlCompute'",
     "day1-data/prepare": "assert len(df) == 23222",
-    "day1-data/register": "assert data.version == 1 and data.to_pandas_dataframe().shape == (23222, 8)",
+    "day1-data/register": "assert data.version == 1 and data.to_pandas_dataframe().shape == (23222, 8)\n"
+                          # other correct forms, as a learner might write them
+                          "assert Dataset.get_by_name(ws, name='nia-green-taxi').version == 1\n"
+                          "assert Dataset.get_by_name(ws, 'nia-green-taxi', version=1).id == data.id",
     "day1-training/environment": "assert ws.environments['nia-taxi-env'].version == '1'",
     "day1-training/train-five": "assert [r.get_status() for r in runs] == ['Completed'] * 5",
     "day1-training/compare": "assert all('R^2' in m for m in metrics.values()) and best in runs",
@@ -35,7 +38,12 @@ CHECKS = {
     "day1-training/register-model": "assert (model.name, model.version) == ('nia-taxi-model', 1)",
     "day1-deploy/deploy": "assert service.state == 'Healthy' and service.scoring_uri.startswith('http://127.0.0.1:')",
     "day1-deploy/call": "assert response.status_code == 200 and 5 < response.json()[0] < 60\n"
-                        "assert requests.post(service.scoring_uri, json.dumps(data)).status_code == 401",
+                        "assert requests.post(service.scoring_uri, json.dumps(data)).status_code == 401\n"
+                        "from azureml.core import Webservice\n"
+                        "assert Webservice(ws, 'nia-taxi-cost-pred').run(json.dumps(data)) == response.json()\n"
+                        "assert Model(ws, 'nia-taxi-model').version == Model(workspace=ws, name='nia-taxi-model', "
+                        "version=1).version == 1\n"
+                        "assert ComputeTarget(ws, 'niarcluster').name == cluster.name",
     "day1-deploy/scale-out": "assert aks_service.state == 'Healthy' and aks.type == 'AKS'",
     "day1-deploy/cleanup": "assert 'nia-taxi-cost-pred' not in ws.webservices and 'niarcluster' not in ws.compute_targets",
     "day2-python/train": "assert run.get_status() == 'Completed' and run.get_metrics()",

@@ -10,10 +10,7 @@ while the ``sdk_course`` fixture runs.
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -372,65 +369,3 @@ def test_an_older_database_gains_aks_and_keeps_its_compute(tmp_path: Path) -> No
     workspace = LocalWorkspace(root, "alice-ws", create=False)
     assert [(t.name, t.max_nodes) for t in workspace.list_compute()] == [("alicercluster", 3)]
     assert workspace.get_or_create_aks("alice-aks").type == "AKS"
-
-
-# --------------------------------------------------------------------------- signatures
-
-
-_SIGNATURES = {
-    "azureml.core.compute": {
-        "ComputeTarget": ["__new__", "__init__", "create", "list", "wait_for_completion", "get_status",
-                          "refresh_state", "delete", "serialize"],
-        "AmlCompute": ["provisioning_configuration", "wait_for_completion", "get_status", "refresh_state", "delete",
-                       "detach", "serialize"],
-        "ComputeInstance": ["provisioning_configuration", "wait_for_completion", "get_status", "refresh_state",
-                            "delete", "detach", "serialize"],
-        "AksCompute": ["provisioning_configuration", "wait_for_completion", "get_status", "refresh_state",
-                       "delete", "serialize"],
-    },
-    "azureml.core.compute.amlcompute": {
-        "AmlComputeProvisioningConfiguration": ["__init__", "validate_configuration"],
-        "ScaleSettings": ["__init__", "serialize"],
-        "AmlComputeStatus": ["__init__", "serialize"],
-        "AmlComputeNodeStateCounts": ["__init__", "serialize"],
-    },
-    "azureml.core.compute.computeinstance": {
-        "ComputeInstanceProvisioningConfiguration": ["__init__", "validate_configuration"],
-        "ComputeInstanceStatus": ["__init__", "serialize"],
-    },
-    "azureml.core.compute.aks": {
-        "AksProvisioningConfiguration": ["__init__", "validate_configuration"],
-    },
-    "azureml.core.compute.compute": {
-        "ComputeTargetProvisioningConfiguration": ["__init__"],
-    },
-}
-
-
-def _signatures() -> dict[str, str]:
-    import importlib
-    import inspect
-
-    found = {}
-    for module, classes in _SIGNATURES.items():
-        loaded = importlib.import_module(module)
-        for cls, methods in classes.items():
-            for method in methods:
-                found[f"{module}.{cls}.{method}"] = str(inspect.signature(getattr(getattr(loaded, cls), method)))
-    return found
-
-
-def test_signatures_match_azureml_core(sdk_course: Path) -> None:
-    import importlib.util
-
-    code = ("import json, sys; sys.path.insert(0, sys.argv[1]); from test_sdk_compute import _signatures; "
-            "print(json.dumps(_signatures()))")
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    result = subprocess.run([sys.executable, "-c", code, str(Path(__file__).parent)], capture_output=True, text=True,
-                            env=env, cwd=str(Path(__file__).resolve().parents[2]))
-    if result.returncode != 0 and "No module named 'azureml" in result.stderr:
-        pytest.skip("azureml-core is not installed (the azure extra)")
-    assert result.returncode == 0, result.stderr
-    real = json.loads(result.stdout)
-    assert importlib.util.find_spec("azureml").origin.startswith(str(Path(__file__).resolve().parents[2]))
-    assert _signatures() == real

@@ -81,6 +81,30 @@ def unsupported_name(module: str, name: str, supported: Iterable[str]) -> Except
     )
 
 
+def lazy_names(package: str, where: dict[str, str], submodules: Iterable[str] = ()) -> tuple[Any, Any]:
+    """A package's ``__getattr__`` and ``__dir__`` that import each name from its module on first
+    use (azureml's own layout, without the import cost); anything else explains itself."""
+    import importlib
+
+    namespace = sys.modules[package].__dict__
+    subs = tuple(submodules)
+
+    def __getattr__(name: str) -> Any:
+        module = where.get(name)
+        if module is None:
+            if name in subs:
+                return importlib.import_module(f"{package}.{name}")
+            raise unsupported_name(package, name, [*where, *subs])
+        value = getattr(importlib.import_module(module), name)
+        namespace[name] = value
+        return value
+
+    def __dir__() -> list[str]:
+        return sorted(set(namespace) | set(where))
+
+    return __getattr__, __dir__
+
+
 #: The modules of the embedded SDK, for the error that names them.
 MODULES = (
     "azureml.core", "azureml.core.authentication", "azureml.core.compute", "azureml.core.compute_target",

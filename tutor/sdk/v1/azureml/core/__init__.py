@@ -6,8 +6,7 @@ from its own module, as in azureml-core, when it is first named.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from azureml._embedded import lazy_names as _lazy_names
 
 VERSION = "1.61.0"
 
@@ -26,17 +25,4 @@ _WHERE = {
 
 __all__ = sorted(_WHERE)
 
-
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        from azureml._embedded import unsupported_name
-
-        raise unsupported_name(__name__, name, __all__)
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = _lazy_names(__name__, _WHERE)

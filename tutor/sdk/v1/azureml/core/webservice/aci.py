@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from azureml._embedded import Subset
-from azureml.core.webservice.webservice import (Webservice, WebserviceDeploymentConfiguration,
+from azureml.core.webservice.webservice import (_print_requirements, Webservice, WebserviceDeploymentConfiguration,
                                                  _initialize_service, _refuse)
 from azureml.exceptions import WebserviceException
 
@@ -170,13 +170,7 @@ class AciServiceDeploymentConfiguration(WebserviceDeploymentConfiguration):
 
     def print_deploy_configuration(self):
         """Print the cores and memory asked for."""
-        shown = []
-        if self.cpu_cores:
-            shown.append(f"CPU requirement: {self.cpu_cores}")
-        if self.memory_gb:
-            shown.append(f"Memory requirement: {self.memory_gb}GB")
-        if shown:
-            print(", ".join(shown))
+        _print_requirements(self.cpu_cores, self.memory_gb)
 
     def _settings(self) -> dict[str, Any]:
         """The workspace's ``deploy_service`` arguments."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from azureml.core.webservice.aci import ContainerResourceRequirements
-from azureml.core.webservice.webservice import (Webservice, WebserviceDeploymentConfiguration,
+from azureml.core.webservice.webservice import (_print_requirements, Webservice, WebserviceDeploymentConfiguration,
                                                  _initialize_service, _refuse)
 from azureml.exceptions import WebserviceException
 
@@ -207,15 +207,7 @@ class AksServiceDeploymentConfiguration(WebserviceDeploymentConfiguration):
 
     def print_deploy_configuration(self):
         """Print the cores, memory and replicas asked for."""
-        shown = []
-        if self.cpu_cores:
-            shown.append(f"CPU requirement: {self.cpu_cores}")
-        if self.memory_gb:
-            shown.append(f"Memory requirement: {self.memory_gb}GB")
-        if self.num_replicas:
-            shown.append(f"Replicas: {self.num_replicas}")
-        if shown:
-            print(", ".join(shown))
+        _print_requirements(self.cpu_cores, self.memory_gb, self.num_replicas)
 
     def _settings(self) -> dict[str, Any]:
         """The workspace's ``deploy_service`` arguments."""

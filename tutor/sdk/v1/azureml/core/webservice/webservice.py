@@ -390,3 +390,16 @@ class WebserviceDeploymentConfiguration(Subset):
         from tutor.serving.keys import new_key
 
         return (self.primary_key or new_key(), self.secondary_key or new_key())
+
+
+def _print_requirements(cpu_cores: Any, memory_gb: Any, replicas: Any = None) -> None:
+    """A deployment configuration's ``print_deploy_configuration``: what it asks for, on one line."""
+    shown = []
+    if cpu_cores:
+        shown.append(f"CPU requirement: {cpu_cores}")
+    if memory_gb:
+        shown.append(f"Memory requirement: {memory_gb}GB")
+    if replicas:
+        shown.append(f"Replicas: {replicas}")
+    if shown:
+        print(", ".join(shown))

@@ -7,8 +7,7 @@ Importing it is cheap: the classes load when first named.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from azureml._embedded import lazy_names as _lazy_names
 
 VERSION = "1.61.0"
 __version__ = VERSION
@@ -19,19 +18,4 @@ _WHERE = {
 
 __all__ = sorted(_WHERE)
 
-
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        if name in ("automlconfig", "run", "exceptions"):
-            return importlib.import_module(f"{__name__}.{name}")
-        from azureml._embedded import unsupported_name
-
-        raise unsupported_name(__name__, name, __all__ + ["automlconfig", "exceptions", "run"])
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = _lazy_names(__name__, _WHERE, ("automlconfig", "exceptions", "run"))
