@@ -12,7 +12,6 @@ of failing the run.
 
 from __future__ import annotations
 
-import importlib.metadata
 import re
 import sys
 from typing import Any, Iterable
@@ -73,6 +72,8 @@ def validate_requirements(specs: Iterable[str]) -> list[str]:
 
 
 def _installed_version(name: str) -> str | None:
+    import importlib.metadata  # here, not at import: it costs ~10 ms, and opening a workspace needs none of it
+
     try:
         return importlib.metadata.version(name)
     except importlib.metadata.PackageNotFoundError:

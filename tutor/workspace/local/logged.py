@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import shutil
 import time
 from pathlib import Path
@@ -35,7 +34,7 @@ class LoggedRunsMixin(WorkspaceCore):
                        error: str | None) -> str:
         naming.check_name(naming.EXPERIMENT, experiment)
         self.experiment(experiment)
-        run_id = f"{experiment}_{int(time.time())}_{secrets.token_hex(4)}"
+        run_id = f"{experiment}_{int(time.time())}_{os.urandom(4).hex()}"
         run_dir = self.layout.run_dir(run_id)
         (run_dir / "outputs").mkdir(parents=True, exist_ok=True)
         (run_dir / "logs").mkdir(exist_ok=True)

@@ -8,7 +8,7 @@ the transaction that assigns the version, so two registrations never share a fol
 
 from __future__ import annotations
 
-import secrets
+import os
 import shutil
 from pathlib import Path, PurePosixPath
 from typing import Any, Callable, Mapping
@@ -73,7 +73,7 @@ class ModelsMixin(WorkspaceCore):
         source, experiment = self._model_source(model_path, run_id)
         folder = self.layout.models / name
         folder.mkdir(parents=True, exist_ok=True)
-        incoming = folder / f".incoming-{secrets.token_hex(4)}"
+        incoming = folder / f".incoming-{os.urandom(4).hex()}"
         incoming.mkdir()
         try:
             if source.is_dir():

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import shutil
 import time
 from pathlib import Path, PurePosixPath
@@ -199,7 +198,7 @@ class RunsMixin(WorkspaceCore):
             env_name, env_version = env.name, env.version
         self.experiment(exp_name)
 
-        run_id = f"{exp_name}_{int(time.time())}_{secrets.token_hex(4)}"
+        run_id = f"{exp_name}_{int(time.time())}_{os.urandom(4).hex()}"
         run_dir = self.layout.run_dir(run_id)
         ignore = _snapshot_ignore(source, self.layout.root)
         size = _snapshot_size(source, ignore)

@@ -8,7 +8,6 @@ step action sees is the single object the Workspace protocol describes.
 from __future__ import annotations
 
 import json
-import platform
 from pathlib import Path
 from typing import Any, Literal
 
@@ -86,6 +85,8 @@ class LocalWorkspace(ComputeMixin, DatasetsMixin, EnvironmentsMixin, LoggedRunsM
                 for table in ("experiments", "runs", "compute", "models", "services")
             }
             counts["datasets"] = conn.execute("SELECT COUNT(DISTINCT name) FROM dataset_versions").fetchone()[0]
+        import platform  # here: get_details is rare, opening a workspace is not
+
         return {
             "name": self.name,
             "kind": self.kind,
