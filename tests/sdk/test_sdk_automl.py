@@ -145,6 +145,9 @@ def test_the_lessons_code_searches_with_child_runs_and_registers_the_best_model(
     assert record.run_id == best_run.id and record.tags == {"Model Type": "AutoML"}
     assert automl_run.model_id == "alice-automl-model"
 
+    # Listed again, the parent is an AutoMLRun, as azureml rehydrates it.
+    listed = list(experiment.get_runs())
+    assert [type(r) for r in listed] == [AutoMLRun] and listed[0].id == automl_run.id
     # A new AutoMLRun object for the same run (as after a restart) reads the model back.
     again = AutoMLRun(experiment, automl_run.id)
     run_again, model_again = again.get_output()

@@ -78,14 +78,14 @@ class Experiment(Subset):
 
     def get_runs(self, type=None, tags=None, properties=None, include_children=False):
         """The experiment's runs, newest first (child runs only with ``include_children``)."""
-        from azureml.core.run import Run, _matches
+        from azureml.core.run import _matches, _rehydrate
 
         with translate(UserErrorException):
             records = self._backend.list_runs(self._name)
         for record in sorted(records, key=lambda r: r.submitted_at, reverse=True):
             if record.parent_id is not None and not include_children:
                 continue
-            run = Run(self, record.id, _record=record)
+            run = _rehydrate(self, record)
             if _matches(run, tags, None) and (type is None or run.type == type):
                 yield run
 

@@ -16,7 +16,7 @@ import os
 import shutil
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
-from typing import Any, Iterator
+from typing import Any
 from uuid import uuid4
 
 from azureml._embedded import Subset, backend, translate
@@ -372,6 +372,15 @@ class Run(Subset):
     def __repr__(self):
         return (f"Run(Experiment: {self._record.experiment},\nId: {self._id},\nType: {self.type},\n"
                 f"Status: {self._record.status.value})")
+
+
+def _rehydrate(experiment: Any, record: Any) -> Run:
+    """A listed run as its own type, as azureml rehydrates runs: an AutoML parent is an AutoMLRun."""
+    if record.parent_id is None and record.tags.get("kind") == "automl":
+        from azureml.train.automl.run import AutoMLRun
+
+        return AutoMLRun(experiment, record.id, _record=record)
+    return Run(experiment, record.id, _record=record)
 
 
 def _matches(run: Run, tags: Any, status: Any) -> bool:
