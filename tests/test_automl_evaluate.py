@@ -111,3 +111,18 @@ def test_predictions_that_are_not_numbers_are_refused(tmp_path: Path) -> None:
     with pytest.raises(StepFailed) as failure:
         evaluate(_context(tmp_path, broken, train, test))
     assert "100 prediction(s) that are not numbers" in str(failure.value) and failure.value.fix
+
+
+def test_with_no_recorded_run_the_model_kept_in_the_course_folder_is_evaluated(tmp_path: Path) -> None:
+    """An Azure workspace records no AutoML run (the search runs on this machine): run_from is None,
+    and the step reads the model the AutoML step kept in models/automl/ instead of failing."""
+    train, test = _trips(500, 11), _trips(200, 12)
+    model = LinearRegression().fit(train[FEATURES], train["totalAmount"])
+    ctx = _context(tmp_path, model, train, test)
+    ctx.outputs["automl_run_id"] = None
+    with pytest.raises(StepFailed) as failure:
+        evaluate(ctx)
+    assert "There is no AutoML model in" in str(failure.value) and "Run the AutoML step again" in failure.value.fix
+    (tmp_path / "models" / "automl").mkdir(parents=True)
+    joblib.dump(model, tmp_path / "models" / "automl" / "model.pkl")
+    assert evaluate(ctx).evidence["linear_gain"] == 0.0  # the same model as the course's fit

@@ -204,12 +204,12 @@ def run(ctx: StepContext) -> StepResult:
     best = result.best_child
     summary = result.to_dict()
     explanation = [{"feature": f.feature, "importance": f.importance} for f in (result.explanation or [])]
-    if run_id is None:  # a workspace without logged runs (Azure without remote AutoML): keep the model in the course folder
+    if run_id is None:  # a workspace without logged runs (Azure): keep the model in the course folder
         import joblib
 
-        local = ctx.course_dir.root / "models" / "automl"
-        local.mkdir(parents=True, exist_ok=True)
-        joblib.dump(model, local / "model.pkl")
+        local = _local_model_file(ctx)
+        local.parent.mkdir(parents=True, exist_ok=True)
+        joblib.dump(model, local)
 
     board = result.leaderboard()[:8]
     save_as = ctx.param("save_as") or "automl"
@@ -222,6 +222,11 @@ def run(ctx: StepContext) -> StepResult:
                              ("stopped because", result.stop_reason),
                              ("search time", f"{result.search_s:.0f} s of {result.budget_s:.0f} s")]),
     ]
+    if run_id is None:
+        display.append(Note(f"The search ran on this machine with the tutor's AutoML engine, not as a run of the "
+                            f"workspace; the best model is kept in {_local_model_file(ctx)}. (Remote AutoML on "
+                            "an Azure cluster is the SDK's experiment.submit(AutoMLConfig(...)), which needs "
+                            "azureml-train-automl-client.)", "info"))
     if explanation:
         display.append(Bars("What the best model relies on (permutation importance)",
                             [(e["feature"], e["importance"]) for e in explanation]))
@@ -239,6 +244,12 @@ def run(ctx: StepContext) -> StepResult:
     )
 
 
+def _local_model_file(ctx: StepContext) -> Path:
+    """Where the AutoML step keeps its model when the workspace records no AutoML run (Azure: the
+    search runs on this machine with the tutor's engine, as the README says)."""
+    return ctx.course_dir.root / "models" / "automl" / "model.pkl"
+
+
 @action("automl.evaluate", required=("run_from", "test_dataset"), optional=("label", "train_dataset"))
 def evaluate(ctx: StepContext) -> StepResult:
     """Predict the held-out half with the best model: RMSE, MAPE and accuracy with their margins,
@@ -252,9 +263,14 @@ def evaluate(ctx: StepContext) -> StepResult:
 
     ws = ctx.workspace
     run_id = ctx.output(ctx.param("run_from"))
-    model_path = Path(ws.get_run(run_id).run_dir) / "outputs" / "model.pkl"
-    if not model_path.exists():
-        raise StepFailed(f"The AutoML run {run_id} kept no model.", "Run the AutoML step again.")
+    if run_id is None:  # the search ran on this machine for an Azure workspace: its model is in the course folder
+        model_path = _local_model_file(ctx)
+        if not model_path.exists():
+            raise StepFailed(f"There is no AutoML model in {model_path}.", "Run the AutoML step again.")
+    else:
+        model_path = Path(ws.get_run(run_id).run_dir) / "outputs" / "model.pkl"
+        if not model_path.exists():
+            raise StepFailed(f"The AutoML run {run_id} kept no model.", "Run the AutoML step again.")
     model = joblib.load(model_path)
     label = ctx.param("label", "totalAmount")
     test_name = ctx.param("test_dataset")
