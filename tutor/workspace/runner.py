@@ -1,10 +1,14 @@
 """The wrapper every embedded-workspace run executes in.
 
-    python -m tutor.workspace.runner <workspace_dir> <run_id>
+    python -m tutor.workspace.runner <workspace_dir> <run_id> [<claim>]
 
 It runs in the run's own detached process (cwd = the run folder, stdout+stderr going to
 ``logs/std_log.txt``) and does what Azure's run agent does around a script:
 
+0. Records its own (pid, start token) under the claim it was started for (the process
+   that started it may have been killed before recording them). If that claim is no
+   longer the run's (its claimant died, so the run was queued again and maybe started
+   by another wrapper), it exits at once and touches nothing.
 1. Preparing: checks the run's environment against this machine, so a missing package
    fails the run up front with the pip command to fix it, not with an ImportError later.
 2. Running: executes the script with :mod:`runpy` in this same process, so the recorded
@@ -111,15 +115,17 @@ def _run_script(script: Path, arguments: list[str]) -> int:
 def main(argv: list[str] | None = None) -> int:
     from tutor.workspace.base import RunStatus
     from tutor.workspace.local.layout import Layout
-    from tutor.workspace.local.scheduler import finalize, promote, write_exit_file
+    from tutor.workspace.local.procs import process_start_token
+    from tutor.workspace.local.scheduler import finalize, promote, take_claim, write_exit_file
     from tutor.workspace.local.store import Store, utcnow
 
     args = sys.argv[1:] if argv is None else argv
-    if len(args) != 2:
-        print("usage: python -m tutor.workspace.runner <workspace_dir> <run_id>", file=sys.stderr)
+    if len(args) not in (2, 3):
+        print("usage: python -m tutor.workspace.runner <workspace_dir> <run_id> [<claim>]", file=sys.stderr)
         return 2
     layout = Layout(Path(args[0]).resolve())
     run_id = args[1]
+    claim = args[2] if len(args) == 3 else None
     base_env = dict(os.environ)  # before the script can change it: the next run starts clean
     signal.signal(signal.SIGTERM, _on_sigterm)
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
@@ -130,6 +136,8 @@ def main(argv: list[str] | None = None) -> int:
             row = conn.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
         if row is None:
             raise LookupError(f"run {run_id} is not in {layout.db}")
+        if claim is not None and not take_claim(store, run_id, claim, os.getpid(), process_start_token(os.getpid())):
+            return 0  # superseded: the run was queued again after its claimant died
     except Exception as exc:  # nothing to run: leave the proof of failure and stop
         print(f"[tutor] the run could not start: {exc}", file=sys.stderr, flush=True)
         if layout.run_dir(run_id).is_dir():

@@ -246,9 +246,10 @@ class RunsMixin(WorkspaceCore):
         row = self._run_row(run_id)
         if row["status"] in ACTIVE:
             refresh(self.store, self.layout, row)
-        elif row["status"] == RunStatus.QUEUED.value:
+            row = self._run_row(run_id)
+        if row["status"] == RunStatus.QUEUED.value:  # (again, when its claimant died before starting it)
             promote(self.store, self.layout, row["compute"])
-        else:
+        elif row["status"] not in ACTIVE:
             return _record(row, self.layout.run_dir(run_id))
         return _record(self._run_row(run_id), self.layout.run_dir(run_id))
 

@@ -10,6 +10,15 @@ Nothing runs in the background to watch runs. Instead every reader derives the t
   and which each run's wrapper calls as it exits, so the queue drains even when the
   tutor is closed. ``promote`` holds a file lock, so two processes never start the same
   run or overfill a cluster.
+* starting a run is three steps: claim it (Queued -> Preparing), start its wrapper, record
+  the wrapper's (pid, start token). The claim names its claimant: ``claimed_at`` holds the
+  claim's time, the claimant's pid and its start token (``"<time> <pid> <token>"``), which
+  together are unique, so they also identify the claim. The wrapper gets the claim and
+  records its own pid under it (:func:`take_claim`), so a claimant killed after starting
+  it loses nothing. A claim with no recorded pid whose claimant is gone goes back to
+  Queued at once (:func:`release_orphan_claim`) and is started again; a wrapper whose
+  claim was released meanwhile finds its claim gone and exits without touching the run.
+  So a kill -9 at any moment of a start costs no wait, and never runs a script twice.
 
 A cluster with ``max_nodes`` N runs at most min(N, CPU count) runs at once: each node is a
 process on this machine, and more processes than cores only makes every run slower.
@@ -28,12 +37,13 @@ from typing import Mapping
 from tutor.workspace.base import ProvisioningState, RunStatus
 from tutor.workspace.local.layout import Layout
 from tutor.workspace.local.metrics import ingest_metrics, pending_bytes
-from tutor.workspace.local.procs import file_lock, launch_detached, process_is_running
+from tutor.workspace.local.procs import file_lock, launch_detached, process_is_running, process_start_token
 from tutor.workspace.local.store import Store, utcnow
 
 LOCAL_TARGET = "local"
 ACTIVE = (RunStatus.PREPARING.value, RunStatus.RUNNING.value)
-# How long a claimed run may go without a recorded pid before it counts as never started.
+# How long a claimed run whose claimant is alive (or unknown) may go without a recorded pid
+# before it counts as never started. A claimant known to be dead is not waited for.
 LAUNCH_GRACE = timedelta(seconds=30)
 
 VANISHED = (
@@ -109,6 +119,56 @@ def fail_run(store: Store, run_id: str, reason: str, *, from_statuses: tuple[str
         return cursor.rowcount > 0
 
 
+# --------------------------------------------------------------------------- claims
+
+
+def new_claim() -> str:
+    """This process's claim on a run: the time, its pid and its start token (see module doc)."""
+    me = os.getpid()
+    return f"{utcnow()} {me} {process_start_token(me) or '-'}"
+
+
+def parse_claim(value: str | None) -> tuple[datetime | None, int | None, str | None]:
+    """(claimed at, claimant pid, claimant start token); the pid is None for a claim written
+    before claims named their claimant (just a time)."""
+    if not value:
+        return None, None, None
+    parts = value.split()
+    try:
+        claimed = datetime.fromisoformat(parts[0])
+    except ValueError:
+        return None, None, None
+    if len(parts) != 3 or not parts[1].isdigit():
+        return claimed, None, None
+    return claimed, int(parts[1]), None if parts[2] == "-" else parts[2]
+
+
+def release_orphan_claim(store: Store, run_id: str, claim: str) -> bool:
+    """Put a run claimed by a process that died before recording its wrapper back in the
+    queue (only if nothing recorded a pid or claimed it again meanwhile)."""
+    with store.write() as conn:
+        return conn.execute(
+            "UPDATE runs SET status = ?, claimed_at = NULL WHERE id = ? AND status = ? AND pid IS NULL "
+            "AND claimed_at = ?",
+            (RunStatus.QUEUED.value, run_id, RunStatus.PREPARING.value, claim),
+        ).rowcount > 0
+
+
+def take_claim(store: Store, run_id: str, claim: str, pid: int, token: str | None) -> bool:
+    """The wrapper started under ``claim`` records itself as the run's process.
+
+    False when the claim is no longer the run's (it was released because its claimant died,
+    and maybe claimed again): this wrapper must then leave the run alone.
+    """
+    with store.write() as conn:
+        row = conn.execute("SELECT claimed_at, pid FROM runs WHERE id = ?", (run_id,)).fetchone()
+        if row is None or row["claimed_at"] != claim:
+            return False
+        if row["pid"] is None:
+            conn.execute("UPDATE runs SET pid = ?, pid_token = ? WHERE id = ?", (pid, token, run_id))
+        return row["pid"] is None or int(row["pid"]) == pid
+
+
 # --------------------------------------------------------------------------- refreshing
 
 
@@ -121,7 +181,12 @@ def refresh(store: Store, layout: Layout, row: sqlite3.Row) -> None:
     finished = read_exit_file(exit_file)
     if finished is None:
         if row["pid"] is None:
-            claimed = datetime.fromisoformat(row["claimed_at"]) if row["claimed_at"] else None
+            claimed, claimant, claimant_token = parse_claim(row["claimed_at"])
+            if claimant is not None and not process_is_running(claimant, claimant_token):
+                # Killed between claiming and recording: if the wrapper did start, it records
+                # itself under the claim; otherwise no one will, and the run goes back in the queue.
+                release_orphan_claim(store, run_id, row["claimed_at"])
+                return
             if claimed is None or datetime.now(timezone.utc) - claimed > LAUNCH_GRACE:
                 fail_run(store, run_id, "The run's process never started. Submit the run again.")
             return
@@ -177,14 +242,15 @@ def run_environment(layout: Layout, run_id: str, base_env: Mapping[str, str] | N
 
 
 def _start(store: Store, layout: Layout, run_id: str, base_env: Mapping[str, str] | None) -> bool:
+    claim = new_claim()
     with store.write() as conn:
         claimed = conn.execute(
             "UPDATE runs SET status = ?, claimed_at = ? WHERE id = ? AND status = ?",
-            (RunStatus.PREPARING.value, utcnow(), run_id, RunStatus.QUEUED.value),
+            (RunStatus.PREPARING.value, claim, run_id, RunStatus.QUEUED.value),
         ).rowcount
     if not claimed:
         return False
-    argv = [sys.executable, "-m", "tutor.workspace.runner", str(layout.root), run_id]
+    argv = [sys.executable, "-m", "tutor.workspace.runner", str(layout.root), run_id, claim]
     try:
         pid, token = launch_detached(
             argv, cwd=layout.run_dir(run_id), env=run_environment(layout, run_id, base_env), log=layout.run_log(run_id)
@@ -192,8 +258,7 @@ def _start(store: Store, layout: Layout, run_id: str, base_env: Mapping[str, str
     except OSError as exc:
         fail_run(store, run_id, f"Could not start the run's Python ({sys.executable}): {exc}.")
         return False
-    with store.write() as conn:
-        conn.execute("UPDATE runs SET pid = ?, pid_token = ? WHERE id = ?", (pid, token, run_id))
+    take_claim(store, run_id, claim, pid, token)  # the wrapper records itself too, whichever is first
     return True
 
 
