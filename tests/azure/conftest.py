@@ -8,7 +8,8 @@ run them unchanged on this backend. The other fixtures the contract tests use
 from tests/workspace/conftest.py.
 
 Every test here needs azureml-core (the optional extra "azure"); without it they are
-skipped (see ``needs_azureml``), and the suite still passes.
+skipped with the product's own reason (:func:`azure_problem`, which the tutor uses to refuse the
+Azure backend), and the suite still passes (test_azure_without_sdk.py proves it).
 """
 
 from __future__ import annotations
@@ -22,8 +23,11 @@ import pytest
 
 from workspace.conftest import cluster, real_data, wait_until, write_scripts  # noqa: F401
 
-HAVE_AZUREML = importlib.util.find_spec("azureml.core") is not None
-needs_azureml = pytest.mark.skipif(not HAVE_AZUREML, reason="needs azureml-core (pip install '.[azure]')")
+from tutor.workspace.azure.config import azure_problem
+
+AZURE_PROBLEM = azure_problem()
+HAVE_AZUREML = AZURE_PROBLEM is None
+needs_azureml = pytest.mark.skipif(not HAVE_AZUREML, reason=AZURE_PROBLEM or "")
 
 CONFIG = {"subscription_id": "00000000-0000-0000-0000-000000000000", "resource_group": "taxi-course-rg",
           "workspace_name": "taxi-course-ws"}
@@ -62,8 +66,8 @@ def sp_env(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
 
 @pytest.fixture
 def fake_azure(tmp_path: Path) -> Any:
-    if not HAVE_AZUREML:
-        pytest.skip("needs azureml-core (pip install '.[azure]')")
+    if AZURE_PROBLEM is not None:
+        pytest.skip(AZURE_PROBLEM)
     return _load_fake_module().FakeAzure(tmp_path / "azure-cloud")
 
 

@@ -40,6 +40,14 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+LOG_NAMES = ("user_logs/std_log.txt", "system_logs/lifecycler/execution-wrapper.txt")
+
+
+def _when(value: str | None) -> datetime | None:
+    """An engine timestamp (ISO text) as the datetime the SDK's records hold."""
+    return datetime.fromisoformat(value) if value else None
+
+
 def _sdk_error(kind: str, message: str) -> Exception:
     import azureml.exceptions as sdk
 
@@ -408,25 +416,48 @@ class FakeAzure:
         return [self.runs[r.id] for r in self.engine.list_runs(experiment.name) if r.id in self.runs]
 
     def _details(self, run: FakeRun) -> dict[str, Any]:
+        """What ``Run.get_details()`` returns: the service's run status record (``RunDetailsDto``)
+        turned into a dict the SDK's way (camelCase keys; startTimeUtc and endTimeUtc absent
+        until the run starts and ends), plus ``submittedBy``. No display name, no submit time:
+        those come from :meth:`run_header`, as they do from the real SDK."""
+        from azureml._restclient.models import ErrorResponse, RootError, RunDetailsDto
+        from azureml._restclient.utils import camel_case_transformer
+
         record = self.engine.get_run(run.id)
         env = run.config.run_config.environment
-        details: dict[str, Any] = {
-            "runId": run.id, "target": run.config.run_config.target, "status": AZURE_STATUS[record.status],
-            "submittedTimeUtc": record.submitted_at, "startTimeUtc": record.started_at,
-            "endTimeUtc": record.ended_at, "properties": {"ContentSnapshotId": uuid.uuid4().hex},
-            "runDefinition": {"script": run.config.script, "arguments": [str(a) for a in run.config.arguments],
-                              "target": run.config.run_config.target,
-                              "environment": {"name": env.name, "version": env.version}},
-            "logFiles": {}, "submittedBy": "Fake Learner", "displayName": run.display_name,
-        }
+        error = None
         if record.status == RunStatus.FAILED:
             if record.exit_code is not None and "exited with code" in (record.error or ""):
                 message = (f"Execution failed. User process 'python' exited with status code {record.exit_code}. "
                            "Please check log file 'user_logs/std_log.txt' for error details.")
             else:
                 message = record.error or "Failed"
-            details["error"] = {"error": {"code": "UserError", "message": message}}
+            error = ErrorResponse(error=RootError(code="UserError", message=message))
+        dto = RunDetailsDto(
+            run_id=run.id, target=run.config.run_config.target, status=AZURE_STATUS[record.status],
+            start_time_utc=_when(record.started_at), end_time_utc=_when(record.ended_at), error=error,
+            properties={"ContentSnapshotId": uuid.uuid4().hex},
+            run_definition={"script": run.config.script, "arguments": [str(a) for a in run.config.arguments],
+                            "target": run.config.run_config.target,
+                            "environment": {"name": env.name, "version": env.version}},
+            log_files={name: f"https://fakestore.blob.core.windows.net/azureml/ExperimentRun/dcid.{run.id}/{name}"
+                       "?sv=2019-07-07&sr=b&sig=fake" for name in LOG_NAMES},
+        )
+        details: dict[str, Any] = dto.as_dict(key_transformer=camel_case_transformer)
+        details["submittedBy"] = "Fake Learner"
         return details
+
+    def run_header(self, run: FakeRun) -> dict[str, str | None]:
+        """As ``AzureService.run_header``: ``run.display_name`` and the run record's ``created_utc``,
+        which the SDK's record dict holds as ISO text ending in Z."""
+        from azureml._restclient.clientbase import ClientBase
+        from azureml._restclient.models import RunDto
+
+        self._record("run_header", run.id)
+        created = _when(self.engine.get_run(run.id).submitted_at)
+        record = ClientBase.dto_to_dictionary(RunDto(run_id=run.id, created_utc=created,
+                                                     display_name=run.display_name))
+        return {"display_name": record.get("display_name") or None, "created_utc": record.get("created_utc")}
 
     def run_details(self, run: FakeRun) -> dict[str, Any]:
         self._record("run_details", run.id)
@@ -436,8 +467,9 @@ class FakeAzure:
         self._record("run_details_with_logs", run.id)
         details = self._details(run)
         log = self.engine.layout.run_log(run.id)
-        details["logFiles"] = {"user_logs/std_log.txt": log.read_text(errors="replace") if log.exists() else "",
-                               "system_logs/lifecycler/execution-wrapper.txt": "fake system log\n"}
+        texts = {"user_logs/std_log.txt": log.read_text(errors="replace") if log.exists() else "",
+                 "system_logs/lifecycler/execution-wrapper.txt": "fake system log\n"}
+        details["logFiles"] = {name: texts[name] for name in details["logFiles"]}  # URLs -> their text
         return details
 
     def run_status(self, run: FakeRun) -> str:

@@ -8,7 +8,6 @@ AciWebservice deployment configuration), and on the deployment API.
 
 from __future__ import annotations
 
-import importlib.util
 import inspect
 from pathlib import Path
 from typing import Any
@@ -16,10 +15,11 @@ from typing import Any
 import pytest
 
 from tutor.errors import StepFailed, TutorError
+from tutor.workspace.azure.config import azure_problem
 from tutor.workspace.base import ProvisioningState, RunStatus, ScriptRunConfig, Workspace
 
-pytestmark = pytest.mark.skipif(importlib.util.find_spec("azureml.core") is None,
-                                reason="needs azureml-core (pip install '.[azure]')")
+AZURE_PROBLEM = azure_problem()
+pytestmark = pytest.mark.skipif(AZURE_PROBLEM is not None, reason=AZURE_PROBLEM or "")
 
 SCORE = '''
 import json, os

@@ -20,17 +20,18 @@ differently on purpose; they are left out here and covered by test_azure_backend
 
 from __future__ import annotations
 
-import importlib.util
 
 import pytest
+
+from tutor.workspace.azure.config import azure_problem
 
 from workspace.test_ws_compute_contract import *  # noqa: F401,F403
 from workspace.test_ws_data_contract import *  # noqa: F401,F403
 from workspace.test_ws_registry_contract import *  # noqa: F401,F403
 from workspace.test_ws_runs_contract import *  # noqa: F401,F403
 
-pytestmark = pytest.mark.skipif(importlib.util.find_spec("azureml.core") is None,
-                                reason="needs azureml-core (pip install '.[azure]')")
+AZURE_PROBLEM = azure_problem()
+pytestmark = pytest.mark.skipif(AZURE_PROBLEM is not None, reason=AZURE_PROBLEM or "")
 
 # Left out on purpose (see the module doc); deleting the names keeps pytest from collecting them.
 del test_compute_instance_records_this_machine  # noqa: F821

@@ -5,7 +5,6 @@ The install checks run without azureml-core; the rest is skipped without it.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import logging
 import sys
@@ -23,8 +22,9 @@ from tutor.workspace.azure import find_config, require_azure
 from tutor.workspace.azure.auth import choose_method
 from tutor.workspace.azure.config import azure_problem
 
-HAVE_AZUREML = importlib.util.find_spec("azureml.core") is not None
-needs_azureml = pytest.mark.skipif(not HAVE_AZUREML, reason="needs azureml-core (pip install '.[azure]')")
+AZURE_PROBLEM = azure_problem()
+HAVE_AZUREML = AZURE_PROBLEM is None
+needs_azureml = pytest.mark.skipif(not HAVE_AZUREML, reason=AZURE_PROBLEM or "")
 
 CONFIG = {"subscription_id": "00000000-0000-0000-0000-000000000000", "resource_group": "taxi-course-rg",
           "workspace_name": "taxi-course-ws"}

@@ -73,8 +73,11 @@ def _error_message(details: dict[str, Any]) -> str:
     return str(error)
 
 
-def run_record(details: dict[str, Any], tags: dict[str, str], experiment: str, run_dir: Path) -> RunRecord:
-    """A RunRecord from ``run.get_details()`` (Azure's keys) and ``run.get_tags()``."""
+def run_record(details: dict[str, Any], tags: dict[str, str], experiment: str, run_dir: Path,
+               header: dict[str, str | None] | None = None) -> RunRecord:
+    """A RunRecord from ``run.get_details()`` (Azure's keys), ``run.get_tags()`` and the run's
+    display name and submission time (``header``: see ``AzureService.run_header``)."""
+    header = header or {}
     status = run_status(details.get("status"))
     definition = details.get("runDefinition") or {}
     env = definition.get("environment") or {}
@@ -98,8 +101,8 @@ def run_record(details: dict[str, Any], tags: dict[str, str], experiment: str, r
         script=str(definition.get("script") or ""),
         arguments=[str(a) for a in definition.get("arguments") or []],
         environment=env_ref, tags={k: v for k, v in tags.items() if not k.startswith("_aml_system")},
-        display_name=details.get("displayName") or None,
-        submitted_at=iso(details.get("submittedTimeUtc") or details.get("startTimeUtc")),
+        display_name=header.get("display_name") or None,
+        submitted_at=iso(header.get("created_utc") or details.get("startTimeUtc")),
         started_at=iso(details.get("startTimeUtc")) or None, ended_at=iso(details.get("endTimeUtc")) or None,
         exit_code=exit_code, error=error, warnings=warnings, run_dir=str(run_dir),
     )
@@ -207,7 +210,9 @@ class RunsMixin(AzureCore):
     def _status_of(self, run: Any) -> RunStatus:
         return run_status(self._call(f"reading the status of run {run.id}", self.service.run_status, run))
 
-    def _record(self, run: Any, details: dict[str, Any] | None = None) -> RunRecord:
+    def _record(self, run: Any, details: dict[str, Any] | None = None, *, with_logs: bool = False) -> RunRecord:
+        """``details`` from ``get_details()``, or from ``get_details_with_logs()`` when ``with_logs``
+        (only then are the ``logFiles`` values the logs' text: ``get_details()`` gives their URLs)."""
         run_id = str(run.id)
         folder = self._run_dir(run_id)
         saved = read_json(folder / "record.json")
@@ -216,17 +221,17 @@ class RunsMixin(AzureCore):
         if details is None:
             details = self._call(f"reading run {run_id}", self.service.run_details, run)
         tags = self._call(f"reading the tags of run {run_id}", self.service.run_tags, run)
+        header = self._call(f"reading run {run_id}", self.service.run_header, run)
         experiment = str(getattr(getattr(run, "experiment", None), "name", "") or run_id.rsplit("_", 2)[0])
-        record = run_record(details, tags, experiment, folder)
+        record = run_record(details, tags, experiment, folder, header)
         if record.status.is_terminal:
-            self._finish(run, record, details)
+            self._finish(run, record, details.get("logFiles") if with_logs else None)
         return record
 
-    def _finish(self, run: Any, record: RunRecord, details: dict[str, Any]) -> None:
-        """Fetch an ended run's outputs and log into the cache, once."""
+    def _finish(self, run: Any, record: RunRecord, logs: Any) -> None:
+        """Fetch an ended run's outputs and log into the cache, once (``logs``: name -> text, if known)."""
         folder = self._run_dir(record.id)
         folder.mkdir(parents=True, exist_ok=True)
-        logs = details.get("logFiles")
         if not isinstance(logs, dict) or not any(isinstance(v, str) and v for v in logs.values()):
             logs = self._call(f"reading the log of run {record.id}", self.service.run_details_with_logs,
                               run).get("logFiles", {})
@@ -308,7 +313,7 @@ class RunsMixin(AzureCore):
                 status = run_status(details.get("status"))
                 follower.feed(main_log(details.get("logFiles") or {}), final=status.is_terminal)
                 if status.is_terminal:
-                    record = self._record(run, details)
+                    record = self._record(run, details, with_logs=True)
                     break
                 if deadline is not None and time.monotonic() > deadline:
                     raise TutorError(f"Run {run_id} is still {status.value} after {timeout:g} s.",

@@ -195,8 +195,10 @@ class AzureService:
         return dict(Environment.list(ws))
 
     # -- experiments and runs ----------------------------------------------------------------
-    # A run: id, get_details() (runId, status, startTimeUtc, endTimeUtc, runDefinition, error,
-    # warnings), get_tags(), experiment.name.
+    # A run: id, experiment.name, get_tags(), get_details(): runId, target, status, startTimeUtc
+    # and endTimeUtc (each absent until the run starts, ends), properties, runDefinition, error,
+    # warnings, logFiles, submittedBy. get_details() holds neither the run's display name nor when
+    # it was submitted: run_header gives those.
 
     @_quiet
     def experiment(self, ws: Any, name: str) -> Any:
@@ -226,11 +228,17 @@ class AzureService:
 
     @_quiet
     def run_details(self, run: Any) -> dict[str, Any]:
-        details = dict(run.get_details())
-        dto = getattr(run, "_run_dto", None) or {}
-        if isinstance(dto, dict) and dto.get("created_utc") and "submittedTimeUtc" not in details:
-            details["submittedTimeUtc"] = str(dto["created_utc"])
-        return details
+        """``run.get_details()``, as the SDK gives it."""
+        return dict(run.get_details())
+
+    @_quiet
+    def run_header(self, run: Any) -> dict[str, str | None]:
+        """What ``get_details()`` lacks: ``display_name`` (``run.display_name``) and ``created_utc``,
+        when the run was submitted (the run record's ``created_utc``; a queued run has no
+        ``startTimeUtc`` yet)."""
+        record = run._run_dto
+        created = record.get("created_utc") if isinstance(record, dict) else None
+        return {"display_name": run.display_name or None, "created_utc": str(created) if created else None}
 
     @_quiet
     def run_details_with_logs(self, run: Any) -> dict[str, Any]:
