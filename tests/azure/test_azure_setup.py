@@ -345,17 +345,3 @@ def test_quiet_captures_prints_logs_and_warnings_but_not_rich_refreshes(capfd: p
     assert lines == ["SDK says hello", "SDK warns", "from an SDK worker thread"]
     assert "SDK says hello" in sink.value
     assert not isinstance(sys.stdout, type(sink))  # streams are back
-
-
-# --------------------------------------------------------------------------- AutoML
-
-
-def test_remote_automl_is_explained_when_the_client_is_missing() -> None:
-    from tutor.workspace.azure import automl_available
-    from tutor.workspace.azure.automl import submit_automl
-
-    if automl_available():  # pragma: no cover - not installed here
-        pytest.skip("azureml-train-automl-client is installed")
-    with pytest.raises(TutorError, match="azureml-train-automl-client") as caught:
-        submit_automl(object(), "alice-automl", "alice-green-taxi-auto-train", "totalAmount", "alice-cluster")
-    assert "local engine" in str(caught.value)

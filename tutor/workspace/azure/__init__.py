@@ -28,7 +28,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from tutor.workspace.azure.workspace import AzureWorkspace
 
 __all__ = [
-    "CONFIG_DIRS", "CONFIG_FILENAME", "AzureWorkspace", "automl_available", "azure_problem", "find_config",
+    "CONFIG_DIRS", "CONFIG_FILENAME", "AzureWorkspace", "azure_problem", "find_config",
     "open_azure_workspace", "read_config", "require_azure",
 ]
 
@@ -45,13 +45,6 @@ def open_azure_workspace(config_path: Path, config: Mapping[str, Any], *, cache_
     from tutor.workspace.azure.workspace import AzureWorkspace
 
     return AzureWorkspace(config, config_path=config_path, cache_root=cache_root, on_device_code=on_device_code)
-
-
-def automl_available() -> bool:
-    """Whether remote AutoML can be submitted (azureml-train-automl-client installed)."""
-    from tutor.workspace.azure.automl import automl_available as available
-
-    return available()
 
 
 def __getattr__(name: str) -> Any:
