@@ -72,6 +72,15 @@ def test_integer_range_is_checked(plan: InputPlan) -> None:
         _parse(plan, {"data": [{**serving_model.SAMPLE_TRIP, "vendorID": 2**70}]})
 
 
+def test_a_number_too_large_for_a_float_is_422(plan: InputPlan) -> None:
+    with pytest.raises(RequestError) as caught:
+        plan.parse(b'{"data": [{"vendorID": 1, "passengerCount": 1, "tripDistance": 1' + b"0" * 400
+                   + b', "month_num": 1, "day_of_month": 4, "day_of_week": 1, "hour_of_day": 18}]}')
+    assert caught.value.status == 422
+    assert caught.value.details["errors"][0]["field"] == "tripDistance"
+    assert "too large" in caught.value.message
+
+
 def test_swagger_documents_follow_auth_and_versions(plan: InputPlan) -> None:
     entry = plan.entry
     docs = SwaggerDocuments("svc", decorated=True, input_schema=entry.input_schema,

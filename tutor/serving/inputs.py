@@ -93,7 +93,10 @@ class Problem:
 
 
 def _shown(value: Any) -> str:
-    text = json.dumps(value)
+    try:
+        text = json.dumps(value)
+    except (RecursionError, ValueError):  # nested too deeply to print
+        return f"a deeply nested {_json_kind(value)}"
     return text if len(text) <= 40 else text[:37] + "..."
 
 
@@ -208,10 +211,15 @@ class _Checker:
         if isinstance(number, bool) or not isinstance(number, (int, float)):
             self.problem(path, f"must be a number, got {_shown(value)}")
             return value
+        try:
+            number = float(number)
+        except OverflowError:  # a whole number with hundreds of digits
+            self.problem(path, "is too large for a number (the largest is about 1.8e308)")
+            return value
         if not math.isfinite(number):
             self.problem(path, f"must be a finite number, got {_shown(value)}")
             return value
-        return float(number)
+        return number
 
     def _string(self, value: Any, path: tuple[Any, ...]) -> Any:
         if isinstance(value, str):
@@ -281,6 +289,34 @@ class FrameBuilder:
         return pd.DataFrame(data)
 
 
+def documented_schema(schema: dict[str, Any], nested: bool = False) -> dict[str, Any]:
+    """``schema`` (a parameter's, from inference-schema) saying what :class:`_Checker` enforces.
+
+    inference-schema's schema is looser than the check: it does not say that a frame
+    needs a row, that a row takes no other fields, or how large an integer may be. The
+    swagger publishes this stricter copy, so what it calls valid is what is accepted.
+    """
+    out = dict(schema)
+    kind = schema.get("type")
+    if kind == "object" and isinstance(schema.get("properties"), dict) and schema["properties"]:
+        out["properties"] = {
+            name: documented_schema(sub, nested=True) if isinstance(sub, dict) else sub
+            for name, sub in schema["properties"].items()
+        }
+        if nested:
+            out["additionalProperties"] = False
+    elif kind == "array":
+        if isinstance(schema.get("items"), dict):
+            out["items"] = documented_schema(schema["items"], nested=True)
+        if str(schema.get("format", "")).startswith("pandas.DataFrame"):
+            out["minItems"] = max(1, int(schema.get("minItems", 1)))
+    elif kind == "integer":
+        low, high = _INT_RANGES.get(str(schema.get("format", "int64")), _INT_RANGES["int64"])
+        out.setdefault("minimum", low)
+        out.setdefault("maximum", high)
+    return out
+
+
 @dataclass
 class ParsedRequest:
     """``run()``'s keyword arguments for one request.
@@ -310,6 +346,25 @@ class InputPlan:
         # One data parameter, built by us, no per-request headers: requests can share a run() call.
         only = entry.params[0].name if len(entry.params) == 1 else None
         self.batch_param = only if only in self.frames and not entry.wants_headers else None
+
+    def published_schema(self) -> dict[str, Any]:
+        """The input schema as the swagger publishes it: exactly what :meth:`parse` accepts.
+
+        Every parameter without a default is required, and each one's schema is made as
+        strict as the check (see :func:`documented_schema`).
+        """
+        schema = dict(self.entry.input_schema or {})
+        if not self.entry.decorated or not schema:
+            return schema
+        properties = dict(schema.get("properties") or {})
+        for name, sub in self.schemas.items():
+            if name in properties:
+                properties[name] = documented_schema(sub)
+        schema["properties"] = properties
+        required = [p.name for p in self.entry.params if p.default is p.empty]
+        if required:
+            schema["required"] = required
+        return schema
 
     def parse(self, body: bytes) -> ParsedRequest:
         """Check ``body``; raise :class:`RequestError` (400/422) saying what is wrong."""
@@ -405,3 +460,11 @@ def parse_json(body: bytes) -> Any:
         ) from None
     except ValueError as exc:  # NaN / Infinity
         raise RequestError(400, f"The request body is not valid JSON: {exc}.") from None
+    except RecursionError:
+        # The parser gives up at about a thousand levels; no model input is nested like that.
+        raise RequestError(
+            400,
+            "The request body has lists or objects nested inside each other too deeply to be read "
+            '(about a thousand levels or more). Send the rows as {"data": [{...one object per row...}]}, '
+            "each field a plain value.",
+        ) from None

@@ -3,9 +3,9 @@
 Azure gives every key-authenticated service a primary and a secondary key so a client
 can move to one while the other is being regenerated. Here the keys live in
 ``services/<name>/keys.json`` (mode 0600, never in ``service.json`` or a log). The
-running server does not cache them for long: :class:`KeyChecker` re-reads the file as
-soon as it changes, so a regenerated key stops working on the very next request,
-without a restart.
+running server reads the file on every checked request (a read of a 0.1 KB file costs
+about as much as a ``stat``), so a regenerated key stops working on the very next
+request, in every worker, without a restart or a signal.
 """
 
 from __future__ import annotations
@@ -119,34 +119,51 @@ def mask(key: str, shown: int = 4) -> str:
 class KeyChecker:
     """Checks ``Authorization: Bearer <key>`` against the current keys file.
 
-    The server calls :meth:`check` on every scored request. It costs one ``stat`` of the
-    keys file; the file is re-read only when its identity (inode, size, mtime) changes,
-    which is what makes a regenerated key take effect at once.
+    The server calls :meth:`check` on every scored request, and every call reads the
+    file's bytes; they are parsed again only when they differ from the last ones read.
+    A stamp such as (inode, size, mtime) is not enough: a rotation writes a file of the
+    same size, the inode of the file replaced two rotations ago comes back, and on a
+    file system with coarse timestamps two rotations in one tick leave the stamp as it
+    was, so an old key could stay accepted. New keys are new bytes, so no rotation is
+    missed.
     """
 
     def __init__(self, service_dir: Path) -> None:
         self._path = keys_path(service_dir)
-        self._stamp: tuple[int, int, int] | None = None
+        self._raw: bytes | None = None
         self._keys: tuple[bytes, ...] = ()
 
-    def _current(self) -> tuple[bytes, ...]:
+    def _read(self) -> bytes | None:
         try:
-            st = os.stat(self._path)
-        except FileNotFoundError:
-            # No keys file means no key can match: fail closed.
-            self._stamp, self._keys = None, ()
+            fd = os.open(self._path, os.O_RDONLY)
+        except OSError:
+            return None
+        try:
+            chunks = []
+            while chunk := os.read(fd, 65536):
+                chunks.append(chunk)
+            return b"".join(chunks)
+        except OSError:
+            return None
+        finally:
+            os.close(fd)
+
+    def _current(self) -> tuple[bytes, ...]:
+        raw = self._read()
+        if raw is None:
+            # No readable keys file means no key can match: fail closed.
+            self._raw, self._keys = None, ()
             return self._keys
-        stamp = (st.st_ino, st.st_size, st.st_mtime_ns)
-        if stamp != self._stamp:
+        if raw != self._raw:
             try:
-                data = json.loads(self._path.read_bytes())
+                data = json.loads(raw)
                 self._keys = tuple(
                     str(data[field]).encode() for field in ("primaryKey", "secondaryKey") if data.get(field)
                 )
-            except (OSError, ValueError):
-                # Caught mid-replace or damaged: refuse everything until a good file appears.
+            except (ValueError, TypeError, AttributeError):
+                # Damaged: refuse everything until a good file appears.
                 self._keys = ()
-            self._stamp = stamp
+            self._raw = raw
         return self._keys
 
     def check(self, authorization: str | None) -> str | None:

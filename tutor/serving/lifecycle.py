@@ -3,9 +3,10 @@
 A service is a folder (``services/<name>/`` in the embedded workspace) and a detached
 process group: a supervisor holding a port on 127.0.0.1 and ``workers`` worker
 processes. The folder holds ``service.json`` (state, port, pid; no secrets),
-``keys.json`` (mode 0600) when keys are on, ``service.log`` and ``app/`` (the entry
-script as it was at deploy time: editing score.py afterwards changes nothing until the
-next deploy, as on Azure).
+``keys.json`` (mode 0600) when keys are on, ``service.log`` (rotated at
+``log_max_bytes``, with up to ``LOG_BACKUPS`` older parts beside it) and ``app/`` (the
+entry script as it was at deploy time: editing score.py afterwards changes nothing
+until the next deploy, as on Azure).
 
 Everything here returns quickly except :func:`wait_for_deployment`; the state is read
 from the record and checked against the process, so a service whose process was killed
@@ -29,6 +30,7 @@ from tutor.serving import processes, record
 from tutor.serving.record import ServiceConfig, ServiceInfo
 
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+MIN_LOG_MAX_BYTES = 4096
 MAX_WORKERS = 32
 LOG_TAIL_LINES = 40
 # How long a record may exist without a process before it is judged abandoned.
@@ -43,7 +45,7 @@ def _package_root() -> str:
 
 
 def _check_arguments(entry_script: Path, model_dir: Path, workers: int, cpu_cores: float,
-                     memory_gb: float, max_body_bytes: int) -> None:
+                     memory_gb: float, max_body_bytes: int, log_max_bytes: int) -> None:
     if not entry_script.is_file():
         raise TutorError(
             f"The entry script {entry_script} does not exist.",
@@ -63,6 +65,11 @@ def _check_arguments(entry_script: Path, model_dir: Path, workers: int, cpu_core
         )
     if max_body_bytes < 1024:
         raise TutorError(f"max_body_bytes must be at least 1024, not {max_body_bytes}.")
+    if not isinstance(log_max_bytes, int) or log_max_bytes < MIN_LOG_MAX_BYTES:
+        raise TutorError(
+            f"log_max_bytes must be a whole number of at least {MIN_LOG_MAX_BYTES}, not {log_max_bytes!r}.",
+            f"The default, {record.DEFAULT_LOG_MAX_BYTES:,} bytes, suits a course service.",
+        )
 
 
 def _clear_folder(service_dir: Path, overwrite: bool) -> None:
@@ -78,8 +85,8 @@ def _clear_folder(service_dir: Path, overwrite: bool) -> None:
             )
         delete(service_dir)
         return
-    leftovers = {p.name for p in service_dir.iterdir()}
-    ours = {record.LOG_FILE, record.LOCK_FILE, record.APP_DIR, keys_mod.KEYS_FILE}
+    leftovers = {p.name for p in service_dir.iterdir() if not record.is_log_file(p.name)}
+    ours = {record.LOCK_FILE, record.APP_DIR, keys_mod.KEYS_FILE}
     if leftovers - ours:
         raise TutorError(
             f"{service_dir} exists and holds files that are not a service's ({', '.join(sorted(leftovers - ours))}).",
@@ -102,6 +109,7 @@ def deploy(
     overwrite: bool = False,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     batching: bool = True,
+    log_max_bytes: int = record.DEFAULT_LOG_MAX_BYTES,
 ) -> ServiceInfo:
     """Start a scoring service for ``entry_script`` + ``model_dir``; returns at once.
 
@@ -109,11 +117,12 @@ def deploy(
     :func:`wait_for_deployment` to follow it to Healthy or Failed. ``workers`` is the
     number of processes serving the one port (replicas, in AKS terms); ``cpu_cores``
     sets each worker's BLAS/OpenMP thread count; ``memory_gb`` is recorded only.
+    ``log_max_bytes`` is the size at which ``service.log`` is rotated (see :func:`get_logs`).
     """
     service_dir = Path(service_dir).expanduser().resolve()
     entry_path = Path(entry_script).expanduser().resolve()
     model_path = Path(model_dir).expanduser().resolve()
-    _check_arguments(entry_path, model_path, workers, cpu_cores, memory_gb, max_body_bytes)
+    _check_arguments(entry_path, model_path, workers, cpu_cores, memory_gb, max_body_bytes, log_max_bytes)
     _clear_folder(service_dir, overwrite)
 
     app_dir = service_dir / record.APP_DIR
@@ -142,6 +151,7 @@ def deploy(
             description=description,
             max_body_bytes=int(max_body_bytes),
             batching=batching,
+            log_max_bytes=log_max_bytes,
             port=listener.getsockname()[1],
         )
         info = ServiceInfo(config=config, state=record.TRANSITIONING, reason="starting", created_at=time.time())
@@ -203,18 +213,34 @@ def _last_line(service_dir: Path) -> str:
 
 
 def get_logs(service_dir: Path | str, tail: int | None = None) -> str:
-    """The service log (its last ``tail`` lines when given)."""
-    path = record.log_path(Path(service_dir))
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        if not record.record_path(Path(service_dir)).exists():
-            record.read(Path(service_dir))  # raises the "no service" error
+    """The service log (its last ``tail`` lines when given).
+
+    The log is rotated, so this is what its parts still hold: at most
+    ``(LOG_BACKUPS + 1) * log_max_bytes`` bytes, the newest lines last.
+    """
+    service_dir = Path(service_dir)
+    chunks = []
+    for path in record.log_parts(service_dir):
+        try:
+            chunks.append(path.read_bytes())
+        except FileNotFoundError:  # rotated away while reading: its lines are in the next part
+            continue
+    if not chunks:
+        if not record.record_path(service_dir).exists():
+            record.read(service_dir)  # raises the "no service" error
         return ""
+    data = b"".join(chunks)  # each rotated part ends with a whole line
     text = data.decode("utf-8", "replace")
     if tail is None:
         return text
     return "\n".join(text.splitlines()[-tail:]) + ("\n" if text.endswith("\n") and tail else "")
+
+
+def _inode(path: Path) -> int | None:
+    try:
+        return path.stat().st_ino
+    except FileNotFoundError:
+        return None
 
 
 def wait_for_deployment(
@@ -230,17 +256,38 @@ def wait_for_deployment(
     service_dir = Path(service_dir)
     path = record.log_path(service_dir)
     offset = 0
+    inode: int | None = None
     pending = b""
     deadline = time.monotonic() + timeout
 
-    def pump() -> None:
-        nonlocal offset, pending
+    def read_from(file: Path, start: int) -> tuple[int | None, bytes]:
         try:
-            with open(path, "rb") as handle:
-                handle.seek(offset)
-                chunk = handle.read()
+            with open(file, "rb") as handle:
+                handle.seek(start)
+                return os.fstat(handle.fileno()).st_ino, handle.read()
         except FileNotFoundError:
+            return None, b""
+
+    def pump() -> None:
+        nonlocal offset, inode, pending
+        current, chunk = read_from(path, offset)
+        if current is None:
             return
+        if inode is not None and current != inode:
+            # Rotated since the last read: finish the part that was being read (wherever
+            # it is now), read the parts made after it, then the new file from its start.
+            older = [path.with_name(f"{record.LOG_FILE}.{n}") for n in range(record.LOG_BACKUPS, 0, -1)]
+            inodes = [_inode(part) for part in older]
+            start = inodes.index(inode) if inode in inodes else -1
+            if start >= 0:
+                pending += read_from(older[start], offset)[1]
+            for part in older[start + 1:]:
+                pending += read_from(part, 0)[1]
+            current, chunk = read_from(path, 0)
+            if current is None:
+                return
+            offset = 0
+        inode = current
         offset += len(chunk)
         pending += chunk
         *lines, pending = pending.split(b"\n")

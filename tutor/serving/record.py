@@ -25,6 +25,10 @@ RECORD_FILE = "service.json"
 LOCK_FILE = "service.lock"
 LOG_FILE = "service.log"
 APP_DIR = "app"
+# The log is rotated when it reaches log_max_bytes: service.log.1 is the previous part,
+# up to service.log.<LOG_BACKUPS>, so a service keeps at most (LOG_BACKUPS + 1) parts.
+DEFAULT_LOG_MAX_BYTES = 1024 * 1024
+LOG_BACKUPS = 3
 
 TRANSITIONING = "Transitioning"
 HEALTHY = "Healthy"
@@ -52,6 +56,7 @@ class ServiceConfig:
     description: str = ""
     max_body_bytes: int = 1024 * 1024
     batching: bool = True
+    log_max_bytes: int = DEFAULT_LOG_MAX_BYTES
     host: str = "127.0.0.1"
     port: int = 0
 
@@ -135,6 +140,18 @@ def record_path(service_dir: Path) -> Path:
 
 def log_path(service_dir: Path) -> Path:
     return Path(service_dir) / LOG_FILE
+
+
+def log_parts(service_dir: Path) -> list[Path]:
+    """The log's files that exist, oldest first (the rotated parts, then ``service.log``)."""
+    current = log_path(service_dir)
+    older = [current.with_name(f"{LOG_FILE}.{n}") for n in range(LOG_BACKUPS, 0, -1)]
+    return [path for path in [*older, current] if path.exists()]
+
+
+def is_log_file(name: str) -> bool:
+    """``service.log`` or one of its rotated parts."""
+    return name == LOG_FILE or (name.startswith(LOG_FILE + ".") and name[len(LOG_FILE) + 1:].isdigit())
 
 
 @contextmanager

@@ -4,13 +4,24 @@ It has the shape Azure's inference server publishes, so a client generated from 
 works with the other: three paths (``/`` health, ``/score``, ``/swagger.json``),
 ``ServiceInput``/``ServiceOutput`` taken from inference-schema, and an ``ErrorResponse``.
 ``GET /swagger.json`` answers version 2 by default, like Azure (``?version=3`` or ``3.1``
-for OpenAPI 3). One deliberate difference: the Bearer security scheme is declared only
-when the service checks keys, so the document never asks for a key nobody will check.
+for OpenAPI 3). Where Azure's document is vaguer than the server, this one says exactly
+what the server does (the routes are the compatibility target, not the document):
+
+- the Bearer security scheme is declared only when the service checks keys, and only
+  ``/score`` asks for it, so the document never asks for a key nobody will check;
+- ``GET /`` answers the text ``Healthy`` (``text/plain``), and ``GET /swagger.json``
+  a JSON object;
+- ``ServiceInput`` is as strict as the server's check of the body (``data`` required,
+  at least one row, no unknown fields in a row, integers within their format's range:
+  :meth:`~tutor.serving.inputs.InputPlan.published_schema`).
+
+Every document is strict JSON: a NaN or infinity in a decorator's sample becomes null.
 """
 
 from __future__ import annotations
 
 import copy
+import math
 from typing import Any
 
 DEFAULT_VERSION = "2"
@@ -31,14 +42,17 @@ _BEARER = {
     "in": "header",
     "description": "For example: Bearer abc123",
 }
-_ERROR_SCHEMA = {"type": "object", "properties": {"message": {"type": "string"}}}
+_ERROR_SCHEMA = {"type": "object", "required": ["message"], "properties": {"message": {"type": "string"}}}
+_TEXT = "text/plain"
+_JSON = "application/json"
 
 
 class SwaggerVersionError(ValueError):
     """A swagger version the service cannot produce (unknown, or not for this script)."""
 
 
-def _swagger2(name: str, input_schema: dict[str, Any], output_schema: dict[str, Any], auth: bool) -> dict[str, Any]:
+def _swagger2(name: str, input_schema: dict[str, Any], output_schema: dict[str, Any], auth: bool,
+              versions: list[int], body_required: bool) -> dict[str, Any]:
     error_ref = {"$ref": "#/definitions/ErrorResponse"}
     score: dict[str, Any] = {
         "operationId": "RunMLService",
@@ -48,6 +62,7 @@ def _swagger2(name: str, input_schema: dict[str, Any], output_schema: dict[str, 
                 "name": "serviceInputPayload",
                 "in": "body",
                 "description": _INPUT_DESCRIPTION,
+                "required": body_required,
                 "schema": {"$ref": "#/definitions/ServiceInput"},
             }
         ],
@@ -71,11 +86,12 @@ def _swagger2(name: str, input_schema: dict[str, Any], output_schema: dict[str, 
             "get": {
                 "operationId": "ServiceHealthCheck",
                 "description": _HEALTH_DESCRIPTION,
+                "produces": [_TEXT, _JSON],  # the text "Healthy"; an error is JSON
                 "responses": {
                     "200": {
                         "description": _HEALTHY_DESCRIPTION,
                         "schema": {"type": "string"},
-                        "examples": {"application/json": "Healthy"},
+                        "examples": {_TEXT: "Healthy"},
                     },
                     "default": {"description": _ERROR_DESCRIPTION, "schema": error_ref},
                 },
@@ -87,10 +103,10 @@ def _swagger2(name: str, input_schema: dict[str, Any], output_schema: dict[str, 
                 "operationId": "GetSwaggerSpec",
                 "description": "Get the Swagger specification.",
                 "parameters": [
-                    {"name": "version", "in": "query", "required": False, "type": "integer", "enum": [2, 3]}
+                    {"name": "version", "in": "query", "required": False, "type": "integer", "enum": versions}
                 ],
                 "responses": {
-                    "200": {"description": "The Swagger specification.", "schema": {"type": "string"}},
+                    "200": {"description": "The Swagger specification.", "schema": {"type": "object"}},
                     "default": {"description": _ERROR_DESCRIPTION, "schema": error_ref},
                 },
             }
@@ -109,7 +125,8 @@ def _json_content(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def _openapi3(
-    name: str, input_schema: dict[str, Any], output_schema: dict[str, Any], auth: bool, version: str
+    name: str, input_schema: dict[str, Any], output_schema: dict[str, Any], auth: bool, version: str,
+    versions: list[int], body_required: bool,
 ) -> dict[str, Any]:
     error_ref = {"$ref": "#/components/schemas/ErrorResponse"}
     score: dict[str, Any] = {
@@ -117,6 +134,7 @@ def _openapi3(
         "description": _SCORE_DESCRIPTION,
         "requestBody": {
             "description": _INPUT_DESCRIPTION,
+            "required": body_required,
             "content": _json_content({"$ref": "#/components/schemas/ServiceInput"}),
         },
         "responses": {
@@ -139,43 +157,38 @@ def _openapi3(
         doc["security"] = [{"Bearer": []}]
         score["security"] = [{"Bearer": []}]
         components["securitySchemes"] = {"Bearer": dict(_BEARER)}
-    doc["paths"] = {
-        "/": {
-            "get": {
-                "operationId": "ServiceHealthCheck",
-                "description": _HEALTH_DESCRIPTION,
-                "responses": {
-                    "200": {
-                        "description": _HEALTHY_DESCRIPTION,
-                        "content": {"text/plain": {"schema": {"type": "string", "example": "Healthy"}}},
-                    },
-                    "default": {"description": _ERROR_DESCRIPTION, "content": _json_content(error_ref)},
-                },
-            }
-        },
-        "/score": {"post": score},
-        "/swagger.json": {
-            "get": {
-                "operationId": "GetSwaggerSpec",
-                "description": "Get the Swagger specification.",
-                "parameters": [
-                    {
-                        "name": "version",
-                        "in": "query",
-                        "required": False,
-                        "schema": {"type": "integer", "enum": [2, 3]},
-                    }
-                ],
-                "responses": {
-                    "200": {
-                        "description": "The Swagger specification.",
-                        "content": {"text/plain": {"schema": {"type": "string"}}},
-                    },
-                    "default": {"description": _ERROR_DESCRIPTION, "content": _json_content(error_ref)},
-                },
-            }
+    health: dict[str, Any] = {
+        "operationId": "ServiceHealthCheck",
+        "description": _HEALTH_DESCRIPTION,
+        "responses": {
+            "200": {
+                "description": _HEALTHY_DESCRIPTION,
+                "content": {_TEXT: {"schema": {"type": "string", "example": "Healthy"}}},
+            },
+            "default": {"description": _ERROR_DESCRIPTION, "content": _json_content(error_ref)},
         },
     }
+    spec: dict[str, Any] = {
+        "operationId": "GetSwaggerSpec",
+        "description": "Get the Swagger specification.",
+        "parameters": [
+            {
+                "name": "version",
+                "in": "query",
+                "required": False,
+                "schema": {"type": "integer", "enum": versions},
+            }
+        ],
+        "responses": {
+            "200": {"description": "The Swagger specification.", "content": _json_content({"type": "object"})},
+            "default": {"description": _ERROR_DESCRIPTION, "content": _json_content(error_ref)},
+        },
+    }
+    if auth:
+        # The document-wide requirement (Azure's shape) does not apply to the open routes.
+        health["security"] = []
+        spec["security"] = []
+    doc["paths"] = {"/": {"get": health}, "/score": {"post": score}, "/swagger.json": {"get": spec}}
     doc["components"] = components
     return doc
 
@@ -186,6 +199,17 @@ def _info(name: str) -> dict[str, str]:
         "description": f"API specification for the Azure Machine Learning service {name}",
         "version": "1.0",
     }
+
+
+def _strict(value: Any) -> Any:
+    """``value`` with every NaN or infinity replaced by None, so it is strict JSON."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _strict(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_strict(item) for item in value]
+    return value
 
 
 class SwaggerDocuments:
@@ -201,16 +225,21 @@ class SwaggerDocuments:
         supported_versions: list[str],
         auth_enabled: bool,
     ) -> None:
+        # A decorated run() needs a JSON body; an undecorated one gets whatever was sent.
         if not decorated:
             # Azure publishes an empty object schema for an undecorated run().
             input_schema = output_schema = _UNDECORATED_SCHEMA
         self.supported = sorted(set(supported_versions) & set(VERSION_ALIASES.values()))
+        # The whole-number versions ?version= takes (3.1 is offered too, by its name).
+        versions = sorted({int(float(v)) for v in self.supported})
+        input_schema, output_schema = _strict(input_schema), _strict(output_schema)
         self._documents: dict[str, dict[str, Any]] = {}
         for version in self.supported:
             if version == "2.0":
-                doc = _swagger2(service_name, input_schema, output_schema, auth_enabled)
+                doc = _swagger2(service_name, input_schema, output_schema, auth_enabled, versions, decorated)
             else:
-                doc = _openapi3(service_name, input_schema, output_schema, auth_enabled, version)
+                doc = _openapi3(service_name, input_schema, output_schema, auth_enabled, version, versions,
+                                decorated)
             self._documents[version] = doc
 
     def get(self, requested: str | None) -> dict[str, Any]:

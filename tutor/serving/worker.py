@@ -76,7 +76,7 @@ def run_worker(service_dir: Path, index: int, listen_fd: int, ready_fd: int, lif
     swagger = SwaggerDocuments(
         config.name,
         decorated=entry.decorated,
-        input_schema=entry.input_schema,
+        input_schema=plan.published_schema(),
         output_schema=entry.output_schema,
         supported_versions=entry.supported_swagger_versions,
         auth_enabled=config.auth_enabled,
