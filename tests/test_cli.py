@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -111,3 +112,27 @@ def test_data_command_with_a_local_copy(data_path: Path) -> None:
     result = run_tutor(["data", "--data", str(data_path)])
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == str(data_path)
+
+
+def _unwritable_folders(tmp_path: Path) -> list[tuple[str, Path]]:
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("not a folder")
+    folders = [("/proc/self", Path("/proc/self")), ("under a file", a_file / "course")]
+    if os.geteuid() != 0:  # root writes through permissions
+        locked = tmp_path / "locked"
+        locked.mkdir()
+        locked.chmod(0o555)
+        folders.append(("read-only", locked))
+    return folders
+
+
+@pytest.mark.parametrize("command", [["start", "--yes", "--lesson", "day1-setup"], ["reset", "--yes", "--all"],
+                                     ["cleanup", "--yes"], ["status"]], ids=lambda c: c[0])
+def test_an_unwritable_course_folder_is_explained(command: list[str], tmp_path: Path) -> None:
+    for label, folder in _unwritable_folders(tmp_path):
+        result = run_tutor([command[0], "-u", "alice", "-C", str(folder), *command[1:]])
+        out = flat(result.stdout + result.stderr)
+        assert "Traceback" not in out, (label, out)
+        assert result.returncode == 4, (label, out)
+        if command[0] == "start":
+            assert "cannot be written" in out and "--course-dir" in out, (label, out)

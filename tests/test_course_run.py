@@ -155,3 +155,24 @@ def test_reset_a_step_runs_it_again(data_path: Path, course_dir: Path) -> None:
     done = run_tutor(["reset", "--yes", "-u", "alice", "-C", str(course_dir), "--step", "get-scripts"])
     assert done.returncode == 0, done.stdout
     assert "day1-setup/get-scripts" not in progress_of(course_dir)["steps"]
+
+
+def test_a_step_that_ran_but_is_not_done_keeps_its_evidence(data_path: Path, course_dir: Path) -> None:
+    # The learner made their cluster by hand, with 4 nodes: the cluster step (get-or-create)
+    # finds it, and the lesson's "max_nodes == 3" does not hold.
+    from tutor.workspace.local import LocalWorkspace
+
+    ws = LocalWorkspace(course_dir / ".tutor" / "workspaces" / "alice-ws", "alice-ws")
+    ws.get_or_create_cluster("alicercluster", max_nodes=4)
+    result = run_tutor(["start", "--yes", "-u", "alice", "-C", str(course_dir), "--lesson", "day1-compute"],
+                       data=data_path)
+    assert result.returncode == 1, result.stdout[-2000:]
+    entry = progress_of(course_dir)["steps"]["day1-compute/cluster"]
+    assert entry["status"] == "failed"
+    assert entry["evidence"]["max_nodes"] == 4 and entry["evidence"]["name"] == "alicercluster"
+    assert entry["unmet"] == ["max_nodes == 3"]
+    # The instructor's view of it.
+    status = json.loads(run_tutor(["status", "--json", "-u", "alice", "-C", str(course_dir)]).stdout)
+    shown = next(s for s in status["steps"] if s["key"] == "day1-compute/cluster")
+    assert shown["status"] == "failed" and shown["evidence"]["max_nodes"] == 4
+    assert shown["unmet"] == ["max_nodes == 3"] and "max_nodes == 3" in shown["error"]

@@ -85,3 +85,28 @@ def test_a_tutor_killed_while_runs_train_reattaches_to_them(data_path: Path, cou
     assert evidence["reattached"] == 5
     assert {name: r["run_id"] for name, r in evidence["runs"].items()} == submitted
     assert len(_workspace(course_dir, "dan").list_runs("dan-taxi-experiment-r")) == 5  # nothing submitted twice
+
+
+def test_a_deleted_cluster_says_how_to_make_it_again(data_path: Path, course_dir: Path) -> None:
+    from tutor_testing import flat
+
+    for lesson in DAY1[:3]:
+        assert run_tutor(["start", "--yes", "-u", "eva", "-C", str(course_dir), "--lesson", lesson],
+                         data=data_path).returncode == 0
+    _workspace(course_dir, "eva").delete_compute("evarcluster")  # `tutor cleanup`, or by hand
+    fix = (f"tutor reset --step day1-compute/cluster --username eva --course-dir {course_dir.resolve()} --yes")
+    for _ in range(2):  # the same clear answer on every resume
+        failed = run_tutor(["start", "--yes", "-u", "eva", "-C", str(course_dir), "--lesson", "day1-training"],
+                           data=data_path)
+        out = flat(failed.stdout)
+        assert failed.returncode == 1, out
+        assert "The compute cluster evarcluster does not exist" in out, out
+        assert fix in out and f"tutor start --username eva --course-dir {course_dir.resolve()}" in out, out
+    # Doing what it says makes the cluster again, and the training step then runs.
+    assert run_tutor(fix.split()[1:]).returncode == 0
+    again = run_tutor(["start", "--yes", "-u", "eva", "-C", str(course_dir), "--lesson", "day1-compute"], data=data_path)
+    assert again.returncode == 0, again.stdout[-2000:]
+    assert _workspace(course_dir, "eva").get_compute("evarcluster").max_nodes == 3
+    trained = run_tutor(["start", "--yes", "-u", "eva", "-C", str(course_dir), "--lesson", "day1-training"],
+                        data=data_path, timeout=300)
+    assert trained.returncode == 0, trained.stdout[-2000:]

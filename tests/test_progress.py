@@ -170,3 +170,91 @@ def test_lock_file_is_released(tmp_path: Path) -> None:
         with open_progress(path) as progress:
             progress.save()
     assert os.path.exists(path)
+
+
+def _started(path: Path) -> str:
+    """A learner with two finished steps (so a .bak exists); returns the good file's text."""
+    with open_progress(path) as progress:
+        progress.set_workspace("local", "alice-ws")
+        progress.mark_done("day1-setup/connect", evidence={"workspace": "alice-ws"}, outputs={}, duration_s=1)
+        progress.mark_done("day1-setup/write-config", evidence={"config_path": "x"}, outputs={}, duration_s=1)
+    return path.read_text()
+
+
+@pytest.mark.parametrize("entry", [None, [], ["done"], "done", 3], ids=["null", "empty-list", "list", "string", "number"])
+def test_a_step_entry_that_is_not_an_object_is_refused_by_status_and_start(tmp_path: Path, entry) -> None:
+    from tutor_testing import flat, run_tutor
+
+    course = tmp_path / "course"
+    path = course / "progress" / "alice.json"
+    _started(path)
+    backup = path.with_name("alice.json.bak")
+    good_backup = backup.read_text()
+    doc = json.loads(path.read_text())
+    doc["steps"]["day1-setup/connect"] = entry
+    path.write_text(json.dumps(doc))
+    damaged = path.read_text()
+    for command in (["status"], ["status", "--json"], ["start", "--yes"], ["reset", "--yes", "--all"]):
+        result = run_tutor([command[0], "-u", "alice", "-C", str(course), *command[1:]])
+        out = flat(result.stdout + result.stderr)
+        assert result.returncode == 4, (command, out)
+        assert "Traceback" not in out
+        assert "day1-setup/connect" in out and str(backup) in out, out
+        # Nothing written: the damaged file stays for a look, the last good copy stays good.
+        assert path.read_text() == damaged
+        assert backup.read_text() == good_backup
+    assert json.loads(good_backup)["steps"]["day1-setup/connect"]["status"] == "done"
+
+
+@pytest.mark.parametrize("field, value", [("status", 7), ("status", "finished"), ("evidence", []), ("outputs", "x"),
+                                          ("attempts", "two"), ("partial", [1])])
+def test_a_step_entry_with_a_wrong_field_is_refused(tmp_path: Path, field: str, value) -> None:
+    path = tmp_path / "alice.json"
+    _started(path)
+    doc = json.loads(path.read_text())
+    doc["steps"]["day1-setup/connect"][field] = value
+    path.write_text(json.dumps(doc))
+    with pytest.raises(ProgressError) as caught:
+        open_progress(path)
+    assert "day1-setup/connect" in caught.value.what and field in caught.value.what
+
+
+@pytest.mark.parametrize("field, value", [("workspace", []), ("workspace", "local"), ("current_step", 3)])
+def test_a_document_with_a_wrong_field_is_refused(tmp_path: Path, field: str, value) -> None:
+    path = tmp_path / "alice.json"
+    _started(path)
+    doc = json.loads(path.read_text())
+    doc[field] = value
+    path.write_text(json.dumps(doc))
+    with pytest.raises(ProgressError, match=field):
+        read_document(path)
+
+
+def test_a_damaged_file_is_never_copied_over_the_last_good_copy(tmp_path: Path) -> None:
+    path = tmp_path / "alice.json"
+    with open_progress(path) as progress:
+        progress.mark_done("l/a", evidence={}, outputs={}, duration_s=1)
+        progress.mark_done("l/b", evidence={}, outputs={}, duration_s=1)
+        good = path.read_text()
+        # Someone edits the file by hand under the running tutor: valid JSON, not a progress file.
+        doc = json.loads(good)
+        doc["steps"]["l/a"] = None
+        path.write_text(json.dumps(doc))
+        progress.mark_done("l/c", evidence={}, outputs={}, duration_s=1)
+    assert json.loads(path.with_name("alice.json.bak").read_text())["steps"]["l/a"] is not None
+
+
+def test_a_failed_attempts_evidence_is_kept(tmp_path: Path) -> None:
+    path = tmp_path / "alice.json"
+    with open_progress(path) as progress:
+        progress.mark_running("l/a")
+        progress.keep_unmet("l/a", evidence={"max_nodes": 4, "primary_key": "SECRET"}, unmet=["max_nodes == 3"])
+        progress.mark_failed("l/a", error="not done", duration_s=1)
+        entry = read_document(path)["steps"]["l/a"]
+        assert entry["status"] == "failed" and entry["evidence"] == {"max_nodes": 4, "primary_key": "***"}
+        assert entry["unmet"] == ["max_nodes == 3"]
+        progress.mark_running("l/a")
+        assert "unmet" not in read_document(path)["steps"]["l/a"]  # a new attempt
+        progress.mark_done("l/a", evidence={"max_nodes": 3}, outputs={}, duration_s=1)
+        entry = read_document(path)["steps"]["l/a"]
+    assert entry["evidence"] == {"max_nodes": 3} and "unmet" not in entry

@@ -160,6 +160,7 @@ def start(
         prompter = make_prompter(console, assume_yes=yes, plain=plain)
         try:
             name = _resolve_username(username, cdir, prompter)
+            _check_writable(cdir)
             path = cdir.progress_file(name)
             recorded = _recorded_workspace(path)
             if workspace is None:
@@ -195,6 +196,23 @@ def start(
                                f"course folder {cdir.root}", style="dim"))
             outcome = Wizard(course, settings, progress, console, prompter).run(lesson)
         raise typer.Exit(outcome.exit_code)
+
+
+def _check_writable(cdir: CourseDir) -> None:
+    """Refuse, before any prompt or step, a course folder the tutor cannot write in."""
+    import tempfile
+
+    from tutor.progress import unwritable
+
+    folder = cdir.root
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for folder in (cdir.root, cdir.progress):
+            if folder.is_dir():
+                with tempfile.TemporaryFile(dir=folder, prefix=".tutor-write-check-"):
+                    pass
+    except OSError as exc:
+        raise unwritable(folder, exc) from None
 
 
 def _recorded_workspace(path: Path) -> str | None:
@@ -257,7 +275,7 @@ def status_report(course: Any, doc: dict[str, Any]) -> dict[str, Any]:
     totals = {"done": 0, "skipped": 0, "failed": 0, "running": 0, "pending": 0}
     for lesson in course.lessons:
         for step in lesson.steps:
-            entry = doc["steps"].get(step.key, {})
+            entry = doc["steps"].get(step.key) or {}
             status = entry.get("status") or "pending"
             if status == "running":
                 status_shown = "interrupted"
@@ -281,12 +299,15 @@ def status_report(course: Any, doc: dict[str, Any]) -> dict[str, Any]:
                 "time_spent_s": entry.get("time_spent_s", 0.0),
                 "started_at": entry.get("started_at"),
                 "finished_at": entry.get("finished_at"),
-                "evidence": entry.get("evidence", {}),
+                "evidence": entry.get("evidence") or {},
                 "question": entry.get("question"),
+                "error": entry.get("error") if status == "failed" else None,
+                # A failed attempt that ran: the done_when conditions its evidence did not meet.
+                "unmet": entry.get("unmet") if status == "failed" else None,
             })
     return {
         "learner": doc["learner"],
-        "workspace": doc.get("workspace"),
+        "workspace": doc.get("workspace") or {},
         "schema_version": doc.get("schema_version"),
         "updated_at": doc.get("updated_at"),
         "totals": {**totals, "steps": len(steps_out)},
@@ -457,13 +478,16 @@ def data_command(
 
 # -- predict and cleanup -------------------------------------------------------------------------
 def _open_learner_workspace(username: str | None, course_dir: Path) -> tuple[Any, str]:
+    name, cdir, doc = learner_document(username, course_dir)
+    return _learner_workspace(name, cdir, doc), name
+
+
+def _learner_workspace(name: str, cdir: CourseDir, doc: dict[str, Any]) -> Any:
     from tutor.steps.base import Settings
     from tutor.workspace import open_workspace
 
-    name, cdir, doc = learner_document(username, course_dir)
     recorded = _workspace_of(doc)
-    settings = Settings(username=name, course_dir=cdir, workspace=recorded or "local")
-    return open_workspace(settings), name
+    return open_workspace(Settings(username=name, course_dir=cdir, workspace=recorded or "local"))
 
 
 @app.command()
@@ -611,39 +635,47 @@ def cleanup(
     yes: YesOpt = False,
 ) -> None:
     """Remove every service and cluster the course created for a learner (asks first; --yes answers)."""
-    from tutor.prompts import Quit, make_prompter
+    from tutor.progress import Progress
 
     console = ui.make_console()
     with handled(console):
-        from tutor.steps.deployment import course_resources, remove_resources
+        name, cdir, _ = learner_document(username, course_dir)
+        # Held to the end, as `start` and `reset` hold it: a tutor working on this learner's
+        # steps must not have its services deleted under it.
+        with Progress.open(cdir.progress_file(name), name, create=False) as progress:
+            _cleanup(console, name, _learner_workspace(name, cdir, progress.doc), yes)
 
-        ws, name = _open_learner_workspace(username, course_dir)
-        services, clusters = course_resources(ws, name)
-        if not services and not clusters:
-            console.print(f"Nothing to remove: {name} has no services or clusters.")
-            return
-        table = Table(title=f"What the course created for {name}", box=ui.boxes(console), title_justify="left")
-        for col in ("kind", "name", "state"):
-            table.add_column(col)
-        for s in services:
-            table.add_row("service", s.name, s.state)
-        for c in clusters:
-            table.add_row("cluster", c.name, str(c.provisioning_state))
-        console.print(table)
-        prompter = make_prompter(console, assume_yes=yes, plain=False)
-        try:
-            sure = yes or prompter.confirm("Delete all of these?", False)
-        except Quit:
-            sure = False
-        if not sure:
-            console.print("Nothing was removed.")
-            raise typer.Exit(1)
-        removed, problems = remove_resources(ws, services, clusters)
-        console.print(f"Removed {len(removed)}: {', '.join(removed) or 'nothing'}.", highlight=False)
-        for problem in problems:
-            ui.error_panel(console, problem, "Wait for running work to finish, then run `tutor cleanup` again.")
-        if problems:
-            raise typer.Exit(1)
+
+def _cleanup(console: Console, name: str, ws: Any, yes: bool) -> None:
+    from tutor.prompts import Quit, make_prompter
+    from tutor.steps.deployment import course_resources, remove_resources
+
+    services, clusters = course_resources(ws, name, _load_course())
+    if not services and not clusters:
+        console.print(f"Nothing to remove: {name} has no services or clusters.")
+        return
+    table = Table(title=f"What the course created for {name}", box=ui.boxes(console), title_justify="left")
+    for col in ("kind", "name", "state"):
+        table.add_column(col)
+    for s in services:
+        table.add_row("service", s.name, s.state)
+    for c in clusters:
+        table.add_row("cluster", c.name, str(c.provisioning_state))
+    console.print(table)
+    prompter = make_prompter(console, assume_yes=yes, plain=False)
+    try:
+        sure = yes or prompter.confirm("Delete all of these?", False)
+    except Quit:
+        sure = False
+    if not sure:
+        console.print("Nothing was removed.")
+        raise typer.Exit(1)
+    removed, problems = remove_resources(ws, services, clusters)
+    console.print(f"Removed {len(removed)}: {', '.join(removed) or 'nothing'}.", highlight=False)
+    for problem in problems:
+        ui.error_panel(console, problem, "Wait for running work to finish, then run `tutor cleanup` again.")
+    if problems:
+        raise typer.Exit(1)
 
 
 def main() -> None:

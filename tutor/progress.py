@@ -100,6 +100,50 @@ def migrate(doc: dict[str, Any], path: Path) -> dict[str, Any]:
     return doc
 
 
+# The typed fields of a step entry: (field, what it must be, a test). Other fields are kept as they are.
+_NUMBER = (int, float)
+_ENTRY_FIELDS: tuple[tuple[str, str, Callable[[Any], bool]], ...] = (
+    ("status", f"null or one of {', '.join(STATUSES)}", lambda v: v is None or v in STATUSES),
+    *((name, "a whole number", lambda v: isinstance(v, int) and not isinstance(v, bool))
+      for name in ("attempts", "failures", "hints_used")),
+    *((name, "a number", lambda v: v is None or (isinstance(v, _NUMBER) and not isinstance(v, bool)))
+      for name in ("duration_s", "time_spent_s")),
+    *((name, "an object", lambda v: v is None or isinstance(v, dict))
+      for name in ("evidence", "outputs", "partial", "question")),
+    *((name, "a string", lambda v: v is None or isinstance(v, str))
+      for name in ("started_at", "finished_at", "error", "summary")),
+    ("unmet", "a list of strings", lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v)),
+)
+
+
+def document_problem(doc: Any) -> str | None:
+    """What makes ``doc`` unusable as a (current-version) progress document, or None.
+
+    Checked on every read, so ``status``, ``start`` and the rest never trip over a
+    hand-edited entry, and before a file is kept as the last good copy.
+    """
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT_NAME:
+        return "it is JSON but not an aml-tutor progress file"
+    if not isinstance(doc.get("learner"), str) or not isinstance(doc.get("steps"), dict):
+        return "it is missing its learner or steps"
+    if doc.get("workspace") is not None and not isinstance(doc["workspace"], dict):
+        return f"its workspace is {_shown(doc['workspace'])} instead of an object"
+    if doc.get("current_step") is not None and not isinstance(doc["current_step"], str):
+        return f"its current_step is {_shown(doc['current_step'])} instead of a step id"
+    for key, entry in doc["steps"].items():
+        if not isinstance(entry, dict):
+            return f"the entry of step '{key}' is {_shown(entry)} instead of an object"
+        for name, expected, valid in _ENTRY_FIELDS:
+            if name in entry and not valid(entry[name]):
+                return f"the {name} of step '{key}' is {_shown(entry[name])} instead of {expected}"
+    return None
+
+
+def _shown(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
 def read_document(path: Path) -> dict[str, Any]:
     """Read and check a progress file (no lock). Raises :class:`ProgressError`."""
     backup = path.with_name(path.name + ".bak")
@@ -126,8 +170,10 @@ def read_document(path: Path) -> dict[str, Any]:
     if not isinstance(doc, dict) or doc.get("format") != FORMAT_NAME:
         raise ProgressError(f"{path} is JSON but not an aml-tutor progress file.", recover)
     doc = migrate(doc, path)
-    if not isinstance(doc.get("steps"), dict) or not isinstance(doc.get("learner"), str):
-        raise ProgressError(f"The progress file {path} is missing its learner or steps.", recover)
+    problem = document_problem(doc)
+    if problem is not None:
+        raise ProgressError(f"The progress file {path} cannot be used: {problem} "
+                            "(edited by hand, or damaged). Nothing was changed.", recover)
     return doc
 
 
@@ -142,6 +188,15 @@ def _fsync_dir(folder: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def unwritable(folder: Path, exc: OSError) -> ProgressError:
+    """The error for a folder the tutor cannot write its files in."""
+    return ProgressError(
+        f"The folder {folder} cannot be written ({exc.strerror or exc}), so the tutor cannot keep progress there.",
+        "Choose a course folder you can write to with --course-dir DIR (it is created if missing), "
+        "or fix this one's permissions; nothing already saved was lost.",
+    )
 
 
 def atomic_write_text(path: Path, text: str) -> None:
@@ -181,8 +236,11 @@ class ProgressLock:
     def acquire(self) -> None:
         import fcntl
 
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise unwritable(self.path.parent, exc) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as exc:
@@ -225,6 +283,11 @@ class ProgressLock:
             self._fd = None
 
 
+def _no_progress(path: Path, username: str) -> ProgressError:
+    return ProgressError(f"There is no progress file for '{username}' at {path}.",
+                         "Check --username and --course-dir, or start the course with `tutor start`.")
+
+
 class Progress:
     """One learner's progress, loaded (and locked) for updating.
 
@@ -249,6 +312,8 @@ class Progress:
         lock: bool = True,
         create: bool = True,
     ) -> "Progress":
+        if not create and not path.is_file():
+            raise _no_progress(path, username)
         guard = ProgressLock(path) if lock else None
         if guard is not None:
             guard.acquire()
@@ -257,10 +322,7 @@ class Progress:
                 doc = read_document(path)
             except FileNotFoundError:
                 if not create:
-                    raise ProgressError(
-                        f"There is no progress file for '{username}' at {path}.",
-                        "Check --username and --course-dir, or start the course with `tutor start`.",
-                    ) from None
+                    raise _no_progress(path, username) from None
                 doc = new_document(username, workspace_kind, workspace_name)
             if doc.get("learner") != username:
                 raise ProgressError(
@@ -327,6 +389,7 @@ class Progress:
         entry["attempts"] = int(entry.get("attempts", 0)) + 1
         entry["started_at"] = now()
         entry.pop("error", None)
+        entry.pop("unmet", None)
         self.doc["current_step"] = key
         self.save()
 
@@ -340,6 +403,7 @@ class Progress:
         entry["evidence"] = scrub(evidence)
         entry["outputs"] = scrub(outputs)
         entry.pop("partial", None)
+        entry.pop("unmet", None)
         if summary:
             entry["summary"] = summary
         entry.pop("error", None)
@@ -353,6 +417,14 @@ class Progress:
         entry["error"] = error
         entry["failures"] = int(entry.get("failures", 0)) + 1
         self.save()
+
+    def keep_unmet(self, key: str, *, evidence: dict[str, Any], unmet: Iterable[str]) -> None:
+        """An attempt ran to the end but its ``done_when`` did not hold: keep the evidence it
+        produced and the conditions it missed, for the instructor. Written by the
+        :meth:`mark_failed` that follows (one save)."""
+        entry = self._entry(key)
+        entry["evidence"] = scrub(evidence)
+        entry["unmet"] = [str(condition) for condition in unmet]
 
     def save_partial(self, key: str, state: dict[str, Any]) -> None:
         """Keep what an unfinished attempt has started (e.g. submitted run ids) for the next one."""
@@ -408,8 +480,9 @@ class Progress:
             # Keep the last good copy; a damaged current file is never copied over it.
             backup = self.path.with_name(self.path.name + ".bak")
             try:
-                previous = self.path.read_text(encoding="utf-8")
-                json.loads(previous)
+                previous: str | None = self.path.read_text(encoding="utf-8")
+                if document_problem(json.loads(previous or "null")) is not None:
+                    previous = None
             except (OSError, ValueError):
                 previous = None
             if previous is not None:

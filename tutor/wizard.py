@@ -240,7 +240,7 @@ class Wizard:
             shown = "; ".join(c.source for c in failed)
             self._failed(step, f"The step ran but did not reach what counts as done: {shown}.",
                          "Look at the output above; if you changed a script, check your change and run the step again.",
-                         started, evidence=result.evidence)
+                         started, evidence=result.evidence, unmet=[c.source for c in failed])
             return False
         if result.summary:
             self.console.print(Text.assemble(("✓ " if not ui.is_plain(self.console) else "done: ", "bold green"),
@@ -268,19 +268,25 @@ class Wizard:
         return len(history)
 
     def _failed(self, step: Step, what: str, fix: str | None, started: float, *, log_tail: str | None = None,
-                evidence: dict[str, Any] | None = None) -> None:
+                evidence: dict[str, Any] | None = None, unmet: list[str] | None = None) -> None:
+        """Show the failure and record it; a step that ran but is not done keeps what it produced."""
         if log_tail:
             ui.show_items(self.console, [LogTail("The end of the log", log_tail)])
         ui.error_panel(self.console, what, fix, title=f"{step.title}: not done")
+        if evidence is not None:
+            self.progress.keep_unmet(step.key, evidence=evidence, unmet=unmet or [])
         self.progress.mark_failed(step.key, error=what, duration_s=time.monotonic() - started)
 
     def _log_crash(self, step: Step, exc: BaseException) -> str:
         folder = self.settings.course_dir.root / ".tutor" / "logs"
-        folder.mkdir(parents=True, exist_ok=True)
         path = folder / "tutor.log"
-        with open(path, "a", encoding="utf-8") as handle:
-            handle.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} step {step.key}\n")
-            handle.write("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            with open(path, "a", encoding="utf-8") as handle:
+                handle.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} step {step.key}\n")
+                handle.write("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
+        except OSError as problem:
+            return f"the tutor's log, which could not be written ({path}: {problem.strerror or problem})"
         return str(path)
 
     def _question(self, step: Step, evidence: dict[str, Any]) -> None:

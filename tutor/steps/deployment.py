@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -311,10 +312,60 @@ def scale_out(ctx: StepContext) -> StepResult:
     )
 
 
-def course_resources(ws: Any, username: str) -> tuple[list[Any], list[Any]]:
-    """The services and clusters the course created for ``username`` (named after them)."""
-    services = [s for s in ws.list_services() if s.name.startswith(username)]
-    clusters = [c for c in ws.list_compute() if c.type == "AmlCompute" and c.name.startswith(username)]
+# What the course creates, read from its lessons: the step actions that create a resource
+# named by their ``name`` parameter, and the creating calls in the lessons' Python and R code
+# (the code a learner may run as shown, e.g. the AKS cluster of day 1's extra credit).
+CREATING_ACTIONS = {"deploy.service": "service", "deploy.scale_out": "service", "compute.cluster": "compute"}
+_NAME = r"""\s*["']([^"']+)["']"""
+CREATING_CALLS = (
+    ("compute", re.compile(r"ComputeTarget\.create\(\s*(?:workspace\s*=\s*)?\w+\s*,\s*(?:name\s*=)?" + _NAME)),
+    ("compute", re.compile(r"create_(?:aml|aks)_compute\(\s*\w+\s*,\s*(?:cluster_name\s*=)?" + _NAME)),
+    ("service", re.compile(r"Model\.deploy\(\s*(?:workspace\s*=\s*)?\w+\s*,\s*(?:name\s*=)?" + _NAME)),
+    ("service", re.compile(r"deploy_model\(\s*\w+\s*,\s*(?:service_name\s*=)?" + _NAME)),
+)
+# Compute targets cleanup removes; a compute instance is the learner's own machine (stop it instead).
+CLEANED_COMPUTE = ("AmlCompute", "AKS")
+
+
+def course_resource_names(course: Any, username: str) -> tuple[set[str], set[str]]:
+    """(service names, compute target names) the course's lessons create for ``username``."""
+    from tutor.lessons import render
+
+    templates: dict[str, set[str]] = {"service": set(), "compute": set()}
+    for step in course.steps:
+        kind = CREATING_ACTIONS.get(step.action)
+        name = step.params.get("name")
+        if kind and isinstance(name, str):
+            templates[kind].add(name)
+        for code in step.code.values():
+            for call_kind, pattern in CREATING_CALLS:
+                templates[call_kind].update(m.group(1) for m in pattern.finditer(code))
+    # Only names made from the username are a learner's (a fixed name would be everyone's).
+    names = {kind: {render(t, {"username": username}) for t in found if "{username}" in t}
+             for kind, found in templates.items()}
+    return names["service"], names["compute"]
+
+
+def creating_step(course: Any, username: str, compute: str) -> Any:
+    """The course step that creates the compute target ``compute`` (get-or-create), or None."""
+    from tutor.lessons import render
+
+    for step in course.steps:
+        if step.action == "compute.cluster" and render(step.params.get("name"), {"username": username}) == compute:
+            return step
+    return None
+
+
+def course_resources(ws: Any, username: str, course: Any = None) -> tuple[list[Any], list[Any]]:
+    """The services and clusters the course created for ``username``: exactly the names its
+    lessons give them (``bob`` never matches ``bob2-taxi-cost-pred``)."""
+    if course is None:
+        from tutor.lessons import load_course
+
+        course = load_course()
+    service_names, compute_names = course_resource_names(course, username)
+    services = [s for s in ws.list_services() if s.name in service_names]
+    clusters = [c for c in ws.list_compute() if c.type in CLEANED_COMPUTE and c.name in compute_names]
     return services, clusters
 
 

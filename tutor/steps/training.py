@@ -55,6 +55,8 @@ def submit(ctx: StepContext) -> StepResult:
             runs.append(earlier)
             reattached += 1
             continue
+        if len(runs) == reattached:  # the first run to submit: the cluster must be there
+            _require_compute(ctx, ws, compute)
         config = ScriptRunConfig(
             source_directory=source, script=script, arguments=[str(a) for a in spec.get("arguments", [])],
             environment=env, compute_target=compute,
@@ -124,6 +126,25 @@ def submit(ctx: StepContext) -> StepResult:
         display=display,
         summary=f"{len(final)} run(s) of {experiment} completed on {compute}.",
     )
+
+
+def _require_compute(ctx: StepContext, ws: Any, compute: str) -> None:
+    """A clear way out when the compute target is gone (deleted by a cleanup, or by hand)."""
+    if compute == "local" or compute in {c.name for c in ws.list_compute()}:
+        return
+    from tutor.lessons import load_course
+    from tutor.steps.deployment import creating_step
+
+    step = creating_step(load_course(), ctx.username, compute)
+    learner = f"--username {ctx.username} --course-dir {ctx.course_dir.root}"
+    if step is not None:
+        fix = (f"Make it again: run `tutor reset --step {step.key} {learner} --yes`, then `tutor start {learner}`. "
+               f"The step '{step.title}' then runs first and creates the cluster as before, and this step runs "
+               "after it.")
+    else:
+        fix = f"Create a compute cluster named {compute} (ComputeTarget.create), then run this step again."
+    raise StepFailed(f"The compute cluster {compute} does not exist (any more): `tutor cleanup`, a cleanup step "
+                     "or someone else deleted it.", fix)
 
 
 def _still_useful(ws: Any, run_id: str | None) -> Any:
