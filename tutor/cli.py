@@ -246,7 +246,9 @@ def _discovered_azure_config(cdir: CourseDir) -> str | None:
         config = json.loads(found.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if not isinstance(config, dict) or config.get("embedded_path") or not config.get("workspace_name"):
+    from tutor.workspace.azure.config import embedded_folder
+
+    if not isinstance(config, dict) or embedded_folder(config) or not config.get("workspace_name"):
         return None
     return str(found)
 
@@ -262,8 +264,11 @@ def _workspace_identity(settings: Any) -> tuple[str, str]:
     if not isinstance(config, dict):
         raise UsageError(f"{settings.workspace} is not a workspace config (expected a JSON object).",
                          "Download config.json again from the Azure portal.")
-    if config.get("embedded_path"):
-        return "local", str(config.get("workspace_name") or Path(config["embedded_path"]).name)
+    from tutor.workspace.azure.config import embedded_folder
+
+    folder = embedded_folder(config)
+    if folder is not None:
+        return "local", str(config.get("workspace_name") or folder.name)
     return "azure", str(config.get("workspace_name") or "?")
 
 
@@ -620,11 +625,11 @@ def _python_workspace(username: str | None, workspace: str | None, course_dir: P
     if not config.is_file():
         raise UsageError(f"--workspace {workspace}: there is no such config file.",
                          "Pass 'local' for the embedded workspace, or the path of your workspace's config.json.")
-    from tutor.workspace.azure.config import read_config
+    from tutor.workspace.azure.config import embedded_folder, read_config
 
-    embedded = read_config(config).get("embedded_path")
-    if embedded:
-        return str(Path(embedded).resolve()), "embedded"
+    folder = embedded_folder(read_config(config))
+    if folder is not None:
+        return str(folder.resolve()), "embedded"
     return str(config.resolve()), "azure"
 
 

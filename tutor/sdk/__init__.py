@@ -88,10 +88,10 @@ def is_active() -> bool:
 
 def is_embedded_config(config_path: str | os.PathLike[str]) -> bool:
     """Whether a config.json reopens an embedded workspace (written by its ``write_config``)."""
-    from tutor.workspace.azure.config import read_config
+    from tutor.workspace.azure.config import embedded_folder, read_config
 
     try:
-        return bool(read_config(config_path).get("embedded_path"))
+        return embedded_folder(read_config(config_path)) is not None
     except Exception:  # unreadable: not ours to claim
         return False
 

@@ -68,12 +68,12 @@ def open_workspace(settings: "Settings") -> Workspace:
     if not config_path.is_file():
         raise TutorError(f"There is no workspace config file {config_path}.",
                          "Pass the path of a config.json (see write_config), or use --workspace local.")
-    from tutor.workspace.azure.config import read_config
+    from tutor.workspace.azure.config import embedded_folder, read_config
 
     config = read_config(config_path)
-    embedded = config.get("embedded_path")
-    if embedded:
-        return LocalWorkspace(Path(embedded), config.get("workspace_name"), create=False)
+    embedded = embedded_folder(config)
+    if embedded is not None:
+        return LocalWorkspace(embedded, config.get("workspace_name"), create=False)
     from tutor.workspace.azure import open_azure_workspace
 
     return open_azure_workspace(config_path, config, cache_root=settings.course_dir.root / ".tutor" / "azure")

@@ -22,6 +22,16 @@ REQUIRED_KEYS = ("subscription_id", "resource_group", "workspace_name")
 MAX_PYTHON = (3, 12)  # azureml-core exists for Python < 3.12 only
 
 INSTALL_HINT = "`pip install 'aml-tutor[azure]'` (in a checkout of the tutor: `pip install '.[azure]'`)"
+#: The key by which a config.json written by an embedded workspace names its folder.
+EMBEDDED_KEY = "embedded_path"
+
+
+def embedded_folder(config: Any) -> Path | None:
+    """The embedded workspace folder a config.json (read as a dict) names, or None when it names an
+    Azure workspace. The one place that tells the two kinds of config.json apart."""
+    if isinstance(config, dict) and config.get(EMBEDDED_KEY):
+        return Path(str(config[EMBEDDED_KEY]))
+    return None
 
 
 def find_config(start: Path | str = ".") -> Path | None:

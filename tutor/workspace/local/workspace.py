@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from tutor.errors import TutorError
 from tutor.workspace import naming
+from tutor.workspace.azure.config import EMBEDDED_KEY
 from tutor.workspace.local.compute import ComputeMixin
 from tutor.workspace.local.datasets import DatasetsMixin
 from tutor.workspace.local.deployments import DeploymentsMixin
@@ -72,7 +73,7 @@ class LocalWorkspace(ComputeMixin, DatasetsMixin, EnvironmentsMixin, LoggedRunsM
             "subscription_id": LOCAL_SUBSCRIPTION,
             "resource_group": LOCAL_RESOURCE_GROUP,
             "workspace_name": self.name,
-            "embedded_path": str(self.layout.root),
+            EMBEDDED_KEY: str(self.layout.root),
         }
         target.write_text(json.dumps(config, indent=2) + "\n")
         return target

@@ -70,7 +70,7 @@ class Workspace(Subset):
     @staticmethod
     def from_config(path=None, auth=None, _logger=None, _file_name=None):
         """The workspace named by the config.json found from ``path`` (default: this folder)."""
-        from tutor.workspace.azure.config import find_config, read_config
+        from tutor.workspace.azure.config import embedded_folder, find_config, read_config
 
         start = Path("." if path is None else path).expanduser()
         found = find_config(start) if _file_name is None else _find_named(start, _file_name)
@@ -86,8 +86,8 @@ class Workspace(Subset):
                 "workspace in the right top.")
         with translate(UserErrorException):
             config = read_config(found)
-        embedded = config.get("embedded_path")
-        if not embedded:
+        embedded = embedded_folder(config)
+        if embedded is None:
             raise UserErrorException(
                 f"{found} names the Azure ML workspace '{config.get('workspace_name')}', but this Python runs the "
                 "embedded workspace's azureml SDK. Install azureml-core (pip install 'aml-tutor[azure]') and run "
@@ -242,13 +242,13 @@ def _find_by_name(name: str) -> Any:
     root = _default_root()
     if root and _backend_at(root).name == name:
         return _backend_at(root)
-    from tutor.workspace.azure.config import find_config, read_config
+    from tutor.workspace.azure.config import embedded_folder, find_config, read_config
 
     found = find_config(".")
     if found is not None:
         config = read_config(found)
-        if config.get("embedded_path") and config.get("workspace_name") == name:
-            return _backend_at(config["embedded_path"], name)
+        if embedded_folder(config) is not None and config.get("workspace_name") == name:
+            return _backend_at(embedded_folder(config), name)
     for folder in [Path.cwd(), *Path.cwd().parents]:
         candidate = folder / ".tutor" / "workspaces" / name
         if (candidate / DB_FILE).exists():
