@@ -59,3 +59,16 @@ class ServiceFactory:
                     serving.delete(folder)
                 except Exception:  # noqa: BLE001 - best effort at teardown
                     pass
+
+
+def wait_for(predicate: Any, timeout: float = 15.0) -> Any:
+    """Poll ``predicate`` until it returns something true (returned), or fail after ``timeout`` s."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError("condition not met in time")

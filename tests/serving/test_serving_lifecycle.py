@@ -7,26 +7,14 @@ import os
 import signal
 import socket
 import stat
-import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 import requests
-from serving_helpers import SCORE_PY, Service, ServiceFactory
+from serving_helpers import SCORE_PY, Service, ServiceFactory, wait_for
 
 from tutor import serving
 from tutor.errors import StepFailed, TutorError
-
-
-def _wait_for(predicate: Any, timeout: float = 15.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
 
 
 def test_key_rotation_refuses_the_old_key_at_once(taxi_service: Service, sample_trip: dict) -> None:
@@ -76,10 +64,10 @@ def test_killed_service_is_failed_and_can_be_redeployed(services: ServiceFactory
                                                         sample_trip: dict) -> None:
     service = services.deploy("killed", SCORE_PY, model_dir)
     os.kill(service.info.pid, signal.SIGKILL)
-    info = _wait_for(lambda: (s := serving.get_state(service.folder)).state == serving.FAILED and s)
+    info = wait_for(lambda: (s := serving.get_state(service.folder)).state == serving.FAILED and s)
     assert f"pid {service.info.pid}" in info.reason and "killed or crashed" in info.reason
     # The workers follow their supervisor down: nothing answers on the old port.
-    _wait_for(lambda: _port_closed(service.info.port))
+    wait_for(lambda: _port_closed(service.info.port))
     again = services.deploy("killed", SCORE_PY, model_dir, overwrite=True)
     assert again.info.state == serving.HEALTHY
     response = requests.post(again.uri, json={"data": [sample_trip]}, headers=again.auth(), timeout=10)
@@ -163,7 +151,7 @@ def test_a_killed_worker_is_restarted(services: ServiceFactory, model_dir: Path,
     log = serving.get_logs(service.folder)
     worker_pid = int(log.split("started worker 0 (pid ")[1].split(")")[0])
     os.kill(worker_pid, signal.SIGKILL)
-    _wait_for(lambda: "restarting it" in serving.get_logs(service.folder))
+    wait_for(lambda: "restarting it" in serving.get_logs(service.folder))
     info = serving.wait_for_deployment(service.folder, timeout=60)
     assert info.state == serving.HEALTHY
     assert requests.post(service.uri, json={"data": [sample_trip]}, timeout=10).status_code == 200

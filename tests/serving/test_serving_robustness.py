@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 import requests
-from serving_helpers import SCORE_PY, Service, ServiceFactory
+from serving_helpers import SCORE_PY, Service, ServiceFactory, wait_for
 
 from tutor import serving
 from tutor.serving import keys as keys_mod
@@ -25,16 +25,6 @@ from tutor.serving import record
 
 def _log_lines(service: Service) -> list[str]:
     return serving.get_logs(service.folder).splitlines()
-
-
-def _wait_for(predicate: Any, timeout: float = 10.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
 
 
 def _strict_json(text: str) -> Any:
@@ -72,7 +62,7 @@ def test_deeply_nested_json_is_400_and_the_connection_stays_open(taxi_service: S
         assert connection.sock is sock
     finally:
         connection.close()
-    new = _wait_for(lambda: [line for line in _log_lines(taxi_service)[before:] if "-> 400" in line])
+    new = wait_for(lambda: [line for line in _log_lines(taxi_service)[before:] if "-> 400" in line], timeout=10.0)
     time.sleep(0.2)  # anything else the refusal wrote has reached the log by now
     added = _log_lines(taxi_service)[before:]
     assert len(new) == 1 and added == new, added
@@ -154,7 +144,7 @@ def test_the_log_rotates_under_a_flood_of_refused_keys(services: ServiceFactory,
         assert last.status_code == 401
     folder = service.folder
     logs = sorted(folder.glob("service.log*"))
-    _wait_for(lambda: "-> 401" in serving.get_logs(folder, tail=1))
+    wait_for(lambda: "-> 401" in serving.get_logs(folder, tail=1), timeout=10.0)
     assert (folder / "service.log").stat().st_size <= limit
     assert len(logs) >= 2  # it did rotate
     assert sum(p.stat().st_size for p in logs) <= limit * (record.LOG_BACKUPS + 1)
@@ -201,7 +191,7 @@ def test_worker_output_still_reaches_the_log(services: ServiceFactory, tmp_path:
     service = services.deploy("chatty", script, tmp_path, auth_enabled=False)
     response = requests.post(service.uri, data='{"data": 1}', timeout=10)
     assert response.status_code == 500
-    text = _wait_for(lambda: (t := serving.get_logs(service.folder)) and "run failed on purpose" in t and t)
+    text = wait_for(lambda: (t := serving.get_logs(service.folder)) and "run failed on purpose" in t and t, timeout=10.0)
     for fragment in ("model loaded", "a warning on stderr", "a library warning", "Traceback",
                      "ValueError: run failed on purpose", "service state: Healthy"):
         assert fragment in text, fragment

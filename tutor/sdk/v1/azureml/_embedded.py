@@ -173,6 +173,18 @@ def require(value: Any, types: type | tuple[type, ...], what: str) -> Any:
     return value
 
 
+def tags_match(tags: dict[str, str], wanted: Any) -> bool:
+    """azureml's tag filter (``Model.list(tags=...)``, ``Webservice.list(tags=...)``): a list of
+    'key' or ['key', 'value']."""
+    for tag in wanted or []:
+        if isinstance(tag, list):
+            if tags.get(tag[0]) != tag[1]:
+                return False
+        elif tag not in tags:
+            return False
+    return True
+
+
 def version_of(version: Any) -> Any:
     """azureml's version argument for the Workspace protocol: None -> "latest"."""
     if version is None or version == "latest":

@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from azureml._embedded import Subset, backend, translate
+from azureml._embedded import Subset, backend, tags_match, translate
 from azureml.exceptions import (ModelNotFoundException, UserErrorException,
                                 WebserviceException)
 
@@ -37,17 +37,6 @@ def _not_found(**kwargs: Any) -> str:
     """azureml's message for a model that does not exist (``populate_model_not_found_details``)."""
     return ("ModelNotFound: Model with " + ", ".join(f"{k} {v}" for k, v in kwargs.items() if v)
             + " not found in provided workspace")
-
-
-def _tag_matches(tags: dict[str, str], wanted: Any) -> bool:
-    """azureml's tag filter: a list of 'key' or ['key', 'value']."""
-    for tag in wanted or []:
-        if isinstance(tag, list):
-            if tags.get(tag[0]) != tag[1]:
-                return False
-        elif tag not in tags:
-            return False
-    return True
 
 
 def _check_model_name(name: Any) -> None:
@@ -410,7 +399,7 @@ def _matches(record: Any, tags: Any, properties: Any, run_id: Any, model_framewo
         return False
     if model_framework and model_framework != Model.Framework.CUSTOM:
         return False
-    return _tag_matches(record.tags, tags)
+    return tags_match(record.tags, tags)
 
 
 def _compute_type(target: Any) -> str | None:

@@ -13,7 +13,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from azureml._embedded import AZURE_HINT, Subset, backend, translate
+from azureml._embedded import AZURE_HINT, Subset, backend, tags_match, translate
 from azureml.exceptions import UserErrorException, WebserviceException
 
 __all__ = ["Webservice", "WebserviceDeploymentConfiguration"]
@@ -29,16 +29,6 @@ def _refuse(what: str) -> UserErrorException:
 
 def _time(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
-
-
-def _tag_matches(tags: dict[str, str], wanted: Any) -> bool:
-    for tag in wanted or []:
-        if isinstance(tag, list):
-            if tags.get(tag[0]) != tag[1]:
-                return False
-        elif tag not in tags:
-            return False
-    return True
 
 
 def _service_class(kind: str) -> type:
@@ -303,7 +293,7 @@ class Webservice(Subset):
                 continue
             if model_id and model_id not in record.models:
                 continue
-            if not _tag_matches(record.properties.get("tags") or {}, tags):
+            if not tags_match(record.properties.get("tags") or {}, tags):
                 continue
             found.append(Webservice._from_record(workspace, record))
         return found
