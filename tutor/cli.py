@@ -560,10 +560,8 @@ def python_command(
 ) -> None:
     """Run Python with the azureml SDK and `ws` ready: a script, a command (-c), or a prompt.
 
-    On the embedded workspace the course's part of the azureml SDK is active, so the lessons'
-    code runs as it is shown; with an Azure config.json the real azureml-core is used. The code
-    runs in the course folder, as the lessons' relative paths expect.
-    """
+    On the embedded workspace the course's part of the azureml SDK is active, so the lessons' code runs as it is shown; with an Azure config.json the real azureml-core is used. The code runs in the course folder, as the lessons' relative paths expect.
+    """  # noqa: E501 - one line: the help screen wraps it
     import os
 
     err = _err_console()
