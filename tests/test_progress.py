@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tutor import fileio
 from tutor import progress as progress_mod
 from tutor.errors import ProgressError
 from tutor.progress import SCHEMA_VERSION, Progress, read_document, scrub
@@ -41,7 +42,7 @@ def test_a_failed_write_leaves_the_old_file_intact(tmp_path: Path, monkeypatch: 
         def broken_replace(src, dst):
             raise OSError(28, "No space left on device")
 
-        monkeypatch.setattr(progress_mod.os, "replace", broken_replace)
+        monkeypatch.setattr(fileio.os, "replace", broken_replace)
         with pytest.raises(ProgressError, match="No space left"):
             progress.mark_done("l/b", evidence={}, outputs={}, duration_s=1)
     assert path.read_text() == before

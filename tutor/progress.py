@@ -10,17 +10,15 @@ tokens and passwords are scrubbed before anything is written. The format is desc
 
 from __future__ import annotations
 
-import errno
 import json
-import os
 import re
-import socket
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from tutor import __version__
 from tutor.errors import ProgressError
+from tutor.fileio import FileLock, atomic_write
 
 SCHEMA_VERSION = 1
 FORMAT_NAME = "aml-tutor-progress"
@@ -177,19 +175,6 @@ def read_document(path: Path) -> dict[str, Any]:
     return doc
 
 
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def unwritable(folder: Path, exc: OSError) -> ProgressError:
     """The error for a folder the tutor cannot write its files in."""
     return ProgressError(
@@ -201,24 +186,14 @@ def unwritable(folder: Path, exc: OSError) -> ProgressError:
 
 def atomic_write_text(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` so a reader sees the old or the new file, never half of one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        with open(tmp, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, text)
     except OSError as exc:
-        try:
-            tmp.unlink()
-        except OSError:
-            pass
         raise ProgressError(
             f"Could not write {path} ({exc.strerror or exc}).",
             "Check that the course folder is writable and the disk is not full; nothing already saved was lost.",
         ) from None
-    _fsync_dir(path.parent)
 
 
 class ProgressLock:
@@ -231,22 +206,16 @@ class ProgressLock:
 
     def __init__(self, path: Path) -> None:
         self.path = path.with_name(path.name + ".lock")
-        self._fd: int | None = None
+        self._lock = FileLock(self.path, record_holder=True)
 
     def acquire(self) -> None:
-        import fcntl
-
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            taken = self._lock.try_acquire()
         except OSError as exc:
-            raise unwritable(self.path.parent, exc) from None
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as exc:
-            os.close(fd)
-            if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+            if not exc.filename:  # the lock call itself failed, not the folder
                 raise
+            raise unwritable(self.path.parent, exc) from None
+        if not taken:
             holder = self.holder()
             who = (
                 f"tutor process {holder.get('pid')} on {holder.get('host')} (since {holder.get('since')})"
@@ -259,28 +228,12 @@ class ProgressLock:
                 "Finish or quit that tutor first (two tutors writing one learner's file would lose work); "
                 "if it is stuck, end that process and try again.",
             ) from None
-        info = json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "since": now()})
-        os.ftruncate(fd, 0)
-        os.write(fd, info.encode())
-        self._fd = fd
 
     def holder(self) -> dict[str, Any]:
-        try:
-            return json.loads(self.path.read_text(encoding="utf-8") or "{}")
-        except (OSError, ValueError):
-            return {}
+        return self._lock.holder()
 
     def release(self) -> None:
-        if self._fd is None:
-            return
-        import fcntl
-
-        try:
-            os.ftruncate(self._fd, 0)
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
-        finally:
-            os.close(self._fd)
-            self._fd = None
+        self._lock.release()
 
 
 def _no_progress(path: Path, username: str) -> ProgressError:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tutor.errors import TutorError
+from tutor.fileio import atomic_write
 
 KEYS_FILE = "keys.json"
 KEY_NAMES = ("Primary", "Secondary")
@@ -54,16 +55,8 @@ def write_keys(service_dir: Path, keys: ServiceKeys) -> None:
     never a half-written file, and nobody else can read it at any point.
     """
     path = keys_path(service_dir)
-    tmp = path.with_name(f".{KEYS_FILE}.{os.getpid()}.tmp")
-    payload = json.dumps({"primaryKey": keys.primary, "secondaryKey": keys.secondary}).encode()
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.fchmod(fd, 0o600)  # the umask cannot widen it, but an old tmp file could be wider
-        os.write(fd, payload)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
+    payload = json.dumps({"primaryKey": keys.primary, "secondaryKey": keys.secondary})
+    atomic_write(path, payload, mode=0o600)
 
 
 def read_keys(service_dir: Path) -> ServiceKeys:

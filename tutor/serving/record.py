@@ -9,9 +9,7 @@ record. The record never holds a key: those live in ``keys.json``.
 
 from __future__ import annotations
 
-import fcntl
 import json
-import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tutor import fileio
 from tutor.errors import TutorError
 
 RECORD_FILE = "service.json"
@@ -157,13 +156,8 @@ def is_log_file(name: str) -> bool:
 @contextmanager
 def locked(service_dir: Path) -> Iterator[None]:
     """Hold the service's lock (an advisory ``flock``) for a read-modify-write."""
-    fd = os.open(Path(service_dir) / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+    with fileio.locked(Path(service_dir) / LOCK_FILE, mode=0o600):
         yield
-    finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
 
 
 def read(service_dir: Path) -> ServiceInfo:
@@ -188,9 +182,7 @@ def write(service_dir: Path, info: ServiceInfo) -> None:
     """Store the record atomically (callers hold :func:`locked`)."""
     info.updated_at = time.time()
     path = record_path(service_dir)
-    tmp = path.with_name(f".{RECORD_FILE}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(info.to_json(), indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    fileio.atomic_write(path, json.dumps(info.to_json(), indent=2) + "\n")
 
 
 def update(service_dir: Path, **changes: Any) -> ServiceInfo:

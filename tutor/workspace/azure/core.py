@@ -10,14 +10,13 @@ any time: it is fetched again when needed.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 from tutor.errors import TutorError
+from tutor.fileio import atomic_write
 from tutor.workspace.azure.errors import explain
 
 T = TypeVar("T")
@@ -28,11 +27,7 @@ DeviceCodeCallback = Callable[[str], None]
 def write_json(path: Path, data: Any) -> None:
     """Write JSON atomically (a reader never sees half a file)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(data, handle, indent=2, default=str)
-        handle.write("\n")
-    os.replace(tmp, path)
+    atomic_write(path, json.dumps(data, indent=2, default=str) + "\n")
 
 
 def read_json(path: Path, default: Any = None) -> Any:

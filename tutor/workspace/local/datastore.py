@@ -8,12 +8,12 @@ temporary name first so a dataset being read never sees half a file.
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path, PurePosixPath
 from typing import Sequence
 
 from tutor.errors import TutorError
+from tutor.fileio import atomic_copy, is_temporary
 
 DEFAULT_NAME = "workspaceblobstore"
 
@@ -128,9 +128,7 @@ class LocalDatastore:
                 raise TutorError(f"'{dest}' is a folder on the datastore, so a file cannot replace it.",
                                  "Upload to another target_path.")
             local.parent.mkdir(parents=True, exist_ok=True)
-            tmp = local.with_name(f".{local.name}.uploading")
-            shutil.copyfile(source, tmp)
-            os.replace(tmp, local)
+            atomic_copy(source, local)
         return destinations
 
     # -- list / download ---------------------------------------------------------------
@@ -142,7 +140,7 @@ class LocalDatastore:
             return []
         found = []
         for path in self.root.rglob("*"):
-            if path.is_file() and not path.name.endswith(".uploading"):
+            if path.is_file() and not is_temporary(path.name):
                 relative = path.relative_to(self.root).as_posix()
                 if relative.startswith(clean):
                     found.append(relative)

@@ -9,15 +9,15 @@ only the pid is compared.
 
 from __future__ import annotations
 
-import errno
-import fcntl
 import os
 import signal
 import subprocess
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Iterator, Mapping, Sequence
+from typing import Iterator, Mapping, Sequence
+
+from tutor.fileio import FileLock
 
 # Popen objects of children this process started, so their exit can be reaped (a child
 # that exited but was not waited for is a zombie and would still look alive).
@@ -123,31 +123,21 @@ def _signal_group(pid: int, sig: signal.Signals) -> None:
 
 
 @contextmanager
-def file_lock(path: Path, timeout: float = 60.0) -> Iterator[IO[str]]:
+def file_lock(path: Path, timeout: float = 60.0) -> Iterator[FileLock]:
     """An exclusive advisory lock on ``path`` shared by every process of the workspace.
 
     The kernel drops the lock when its holder dies, so a killed process never leaves the
     workspace locked.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle = open(path, "a+")
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except OSError as exc:
-                if exc.errno not in (errno.EAGAIN, errno.EACCES):
-                    raise
-                if time.monotonic() > deadline:
-                    from tutor.errors import TutorError
+    lock = FileLock(path)
+    if not lock.acquire(timeout=timeout):
+        from tutor.errors import TutorError
 
-                    raise TutorError(
-                        f"Another tutor process has held the lock {path} for over {timeout:.0f} s.",
-                        "Wait for it to finish (or close the other tutor window) and try again.",
-                    ) from exc
-                time.sleep(0.02)
-        yield handle
+        raise TutorError(
+            f"Another tutor process has held the lock {path} for over {timeout:.0f} s.",
+            "Wait for it to finish (or close the other tutor window) and try again.",
+        )
+    try:
+        yield lock
     finally:
-        handle.close()  # closing releases the lock
+        lock.release()

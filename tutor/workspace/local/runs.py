@@ -17,6 +17,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Callable, Sequence
 
 from tutor.errors import StepFailed, TutorError
+from tutor.fileio import is_temporary
 from tutor.workspace import naming
 from tutor.workspace.base import (
     ComputeTarget,
@@ -65,7 +66,7 @@ def _snapshot_ignore(source: Path, workspace_root: Path) -> Callable[[str, list[
         here = Path(directory)
         skipped = {n for n in names if n in IGNORED_ANYWHERE}
         if here == source:
-            skipped |= {n for n in names if n in IGNORED_AT_TOP}
+            skipped |= {n for n in names if n in IGNORED_AT_TOP or is_temporary(n)}
         for n in names:  # a source folder that holds the workspace must not copy it into itself
             full = (here / n).resolve()
             if full == workspace_root or workspace_root.is_relative_to(full):

@@ -34,6 +34,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Mapping
 
+from tutor.fileio import atomic_write
 from tutor.workspace.base import ProvisioningState, RunStatus
 from tutor.workspace.local.layout import Layout
 from tutor.workspace.local.metrics import ingest_metrics, pending_bytes
@@ -77,9 +78,7 @@ def slots_for(conn: sqlite3.Connection, compute: str) -> int | None:
 
 def write_exit_file(path: Path, code: int, reason: str | None) -> None:
     """Written atomically (rename), so a reader never sees half a file."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps({"code": code, "reason": reason, "ended_at": utcnow()}))
-    os.replace(tmp, path)
+    atomic_write(path, json.dumps({"code": code, "reason": reason, "ended_at": utcnow()}))
 
 
 def read_exit_file(path: Path) -> tuple[int, str | None, str] | None:
