@@ -50,7 +50,7 @@ def _context(tmp_path: Path, model, train: pd.DataFrame, test: pd.DataFrame,
         params["train_dataset"] = "automl_train"
     ctx = StepContext(settings=Settings(username="eve", course_dir=CourseDir(tmp_path)), params=params,
                       outputs={"automl_run_id": run.id, "automl_train": "eval-train", "automl_test": "eval-test"})
-    ctx._workspace = ws
+    ctx.workspace = ws
     return ctx
 
 

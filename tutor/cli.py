@@ -7,12 +7,10 @@ answers at once; the steps import what they need when they run.
 
 from __future__ import annotations
 
-import getpass
 import json
 import sys
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, Iterator, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 from rich.console import Console
@@ -20,9 +18,10 @@ from rich.table import Table
 from rich.text import Text
 
 from tutor import __version__, ui
-from tutor.errors import ProgressError, TutorError, UsageError
-from tutor.names import username_problem
+from tutor.errors import ProgressError, UsageError
 from tutor.paths import CourseDir
+from tutor.cli_common import handled, learner_document  # noqa: F401 - learner_document: also tutor.cli's API
+from tutor.cli_common import resolve_username as _resolve_username
 
 app = typer.Typer(
     name="tutor",
@@ -64,68 +63,8 @@ def _main(
     """aml-tutor."""
 
 
-@contextmanager
-def handled(console: Console) -> Iterator[None]:
-    """Turn a :class:`TutorError` into a clear message and an exit code, never a traceback."""
-    try:
-        yield
-    except TutorError as exc:
-        ui.error_panel(console, exc.what, exc.fix)
-        raise typer.Exit(exc.exit_code) from None
-    except KeyboardInterrupt:
-        console.print("Stopped. Nothing already saved was lost.")
-        raise typer.Exit(130) from None
-
-
 def _err_console(plain: bool = False) -> Console:
     return ui.make_console(plain=plain, stderr=True)
-
-
-def _existing_learners(course_dir: CourseDir) -> list[str]:
-    if not course_dir.progress.is_dir():
-        return []
-    return sorted(p.stem for p in course_dir.progress.glob("*.json") if not p.name.startswith("."))
-
-
-def _default_username(course_dir: CourseDir) -> str:
-    learners = _existing_learners(course_dir)
-    if len(learners) == 1:
-        return learners[0]
-    try:
-        user = getpass.getuser().lower()
-    except Exception:  # noqa: BLE001 - no user name on this system
-        return ""
-    return user if username_problem(user) is None else ""
-
-
-def _resolve_username(username: str | None, course_dir: CourseDir, prompter: Any | None) -> str:
-    if username is not None:
-        problem = username_problem(username)
-        if problem:
-            raise UsageError(problem, "Pass a valid --username.")
-        return username
-    default = _default_username(course_dir)
-    if prompter is not None and prompter.interactive:
-        return prompter.text("Your username (names your Azure resources)", default, validate=username_problem)
-    if not default:
-        learners = _existing_learners(course_dir)
-        hint = f" Learners in {course_dir.progress}: {', '.join(learners)}." if learners else ""
-        raise UsageError("No username was given and none could be chosen.", f"Pass --username NAME.{hint}")
-    return default
-
-
-def learner_document(username: str | None, course_dir: Path) -> tuple[str, CourseDir, dict[str, Any]]:
-    """(username, course folder, progress document) of a learner who has started; clear errors otherwise."""
-    from tutor.progress import read_document
-
-    cdir = CourseDir(course_dir)
-    name = _resolve_username(username, cdir, None)
-    try:
-        return name, cdir, read_document(cdir.progress_file(name))
-    except FileNotFoundError:
-        raise ProgressError(f"There is no progress for '{name}' in {cdir.progress}.",
-                            f"Check --username and --course-dir, or start the course with "
-                            f"`tutor start --username {name} --course-dir {cdir.root}`.") from None
 
 
 def _load_course():

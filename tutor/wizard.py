@@ -62,6 +62,7 @@ class Wizard:
         self.prompter = prompter
         self.workspace_factory = workspace_factory
         self._workspace: Any = None
+        self._reporter: Any = None  # the running step's reporter, paused while a prompt asks
         self._order = [s.key for s in course.steps]
 
     # -- helpers ---------------------------------------------------------------------
@@ -181,13 +182,13 @@ class Wizard:
             save_partial=lambda state: self.progress.save_partial(step.key, state),
         )
         if self._workspace is not None:
-            ctx._workspace = self._workspace
+            ctx.workspace = self._workspace
         return ctx
 
     def _paused(self) -> Any:
         from contextlib import nullcontext
 
-        reporter = getattr(self, "_reporter", None)
+        reporter = self._reporter
         return reporter.paused() if reporter is not None else nullcontext()
 
     def _confirm(self, question: str, default: bool) -> bool:
@@ -215,8 +216,8 @@ class Wizard:
                     result = spec.func(ctx)
                 finally:
                     self._reporter = None
-                if ctx._workspace is not None:
-                    self._workspace = ctx._workspace
+                if ctx.opened_workspace is not None:
+                    self._workspace = ctx.opened_workspace
         except (KeyboardInterrupt, Quit):  # Ctrl-C, or the learner quit at a prompt the step asked
             self.progress.mark_failed(step.key, error="interrupted", duration_s=time.monotonic() - started)
             self.console.print(Text("Interrupted. This step will run again next time.", style="yellow"))

@@ -79,7 +79,7 @@ NowOpt = Annotated[Optional[str], typer.Option(
 
 
 def _handled(console: Any) -> Any:
-    from tutor.cli import handled
+    from tutor.cli_common import handled
 
     return handled(console)
 
@@ -254,7 +254,7 @@ def export_command(
 
     _, err = _consoles(False)
     with _handled(err):
-        from tutor.cli import learner_document
+        from tutor.cli_common import learner_document
 
         name, cdir, doc = learner_document(username, course_dir)
         if fmt is None:

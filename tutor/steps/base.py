@@ -12,29 +12,11 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Callable, Iterator, Protocol
 
 from tutor.display import Display
 from tutor.paths import CourseDir
-
-
-@dataclass
-class Settings:
-    """Who is learning, where their files go and which workspace they use."""
-
-    username: str
-    course_dir: CourseDir
-    # "local" for the embedded workspace, or a path to a workspace config.json.
-    workspace: str = "local"
-    # An explicit dataset path (--data / TUTOR_DATA); None means "cache or download".
-    data: Path | None = None
-    # Answer every prompt with its default (no terminal needed).
-    assume_yes: bool = False
-
-    @property
-    def workspace_kind(self) -> str:
-        return "local" if self.workspace == "local" else "config"
+from tutor.settings import Settings  # noqa: F401 - steps and callers import Settings from here
 
 
 class TaskHandle(Protocol):
@@ -167,6 +149,16 @@ class StepContext:
 
                 factory = open_workspace
             self._workspace = factory(self.settings)
+        return self._workspace
+
+    @workspace.setter
+    def workspace(self, value: Any) -> None:
+        """Use this (already open) workspace instead of opening one."""
+        self._workspace = value
+
+    @property
+    def opened_workspace(self) -> Any:
+        """The workspace if a step has opened it (or one was given), else None; never opens one."""
         return self._workspace
 
     def param(self, name: str, default: Any = None) -> Any:

@@ -35,7 +35,7 @@ from tutor.workspace.base import (
 )
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
-    from tutor.steps.base import Settings
+    from tutor.settings import Settings
 
 __all__ = [
     "ColumnProfile", "ComputeStatus", "ComputeTarget", "DatasetProfile", "DatasetRecord", "Datastore",
