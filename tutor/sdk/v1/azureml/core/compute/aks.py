@@ -8,7 +8,6 @@ is Azure's ``AKS``. Creating a cluster that exists with the same settings return
 
 from __future__ import annotations
 
-from typing import Any
 
 from azureml._embedded import backend, translate
 from azureml.core.compute.compute import (ComputeTarget, ComputeTargetProvisioningConfiguration, _provider_error,

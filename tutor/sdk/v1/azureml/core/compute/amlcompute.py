@@ -150,14 +150,7 @@ class AmlCompute(ComputeTarget):
         if is_delete_operation or self._deleting:
             return super().wait_for_completion(show_output=show_output, is_delete_operation=is_delete_operation)
         if self._operation_pending or self.provisioning_state == "Creating":
-            state, error = self._provision(show_output, timeout_seconds=float(timeout_in_minutes) * 60)
-            print('Provisioning operation finished, operation "{}"'.format(state))
-            self.refresh_state()
-            if state != "Succeeded":
-                raise ComputeTargetException("Compute object provisioning polling reached non-successful terminal "
-                                             "state, current provisioning state: {}\nProvisioning operation error:\n"
-                                             "StatusCode: 400\nMessage: {}".format(self.provisioning_state,
-                                                                                  error["message"]))
+            self._finish_provisioning(show_output, timeout_seconds=float(timeout_in_minutes) * 60)
         else:
             self.refresh_state()
         state = self.status.provisioning_state if self.status else self.provisioning_state

@@ -229,7 +229,11 @@ class ComputeTarget(Subset):
             if self.provisioning_state != "Creating":
                 raise ComputeTargetException("Long running operation information not known, unable to poll. "
                                              "Current state is {}".format(self.provisioning_state))
-        state, error = self._provision(show_output)
+        self._finish_provisioning(show_output)
+
+    def _finish_provisioning(self, show_output: bool, timeout_seconds: float | None = None) -> None:
+        """Provision, say how it ended as azureml does, and raise azureml's error if it failed."""
+        state, error = self._provision(show_output, timeout_seconds=timeout_seconds)
         print('Provisioning operation finished, operation "{}"'.format(state))
         self.refresh_state()
         if state != "Succeeded":

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from collections import OrderedDict
-from typing import Any
 
 from azureml._embedded import Subset, backend, translate
 from azureml.core.compute.compute import ComputeTarget, ComputeTargetProvisioningConfiguration, _refuse
