@@ -434,6 +434,17 @@ def _learner_workspace(name: str, cdir: CourseDir, doc: dict[str, Any]) -> Any:
     return open_workspace(Settings(username=name, course_dir=cdir, workspace=recorded or "local"))
 
 
+def _redeploy_hint(service: str, username: str, course_dir: Path) -> str:
+    """How to deploy ``service`` again: reset the lesson step that creates it, then start."""
+    from tutor.names import creating_step
+
+    learner = f"--username {username} --course-dir {course_dir}"
+    step = creating_step(_load_course(), username, service, ["service"])
+    if step is None:
+        return f"Deploy it again (Model.deploy with overwrite=True), then call it again."
+    return f"Redeploy it: tutor reset --step {step.key} {learner}, then tutor start {learner}."
+
+
 @app.command()
 def predict(
     service: Annotated[Optional[str], typer.Option("--service", "-s", help="The service to call (default: the learner's newest Healthy one).")] = None,
@@ -466,7 +477,7 @@ def predict(
             if record.state != "Healthy":
                 reason = record.properties.get("reason", "")
                 raise UsageError(f"The service {service} is {record.state}" + (f": {reason}" if reason else "."),
-                                 "Redeploy it (tutor reset --step day1-deploy/deploy, then tutor start).")
+                                 _redeploy_hint(service, name, course_dir))
             keys = ws.service_keys(service) if record.properties.get("auth_enabled", True) else None
             target = repl.ReplTarget(scoring_uri=record.scoring_uri, key=keys[0] if keys else None, swagger=None,
                                      keys=keys, name=service)

@@ -17,8 +17,10 @@ def upload(ctx: StepContext) -> StepResult:
     for key in ctx.param("files"):
         path = Path(ctx.output(key))
         if not path.exists():
-            raise StepFailed(f"{path} (from the step that produced '{key}') is not there any more.",
-                             "Run the data preparation step again (tutor reset --lesson day1-data).")
+            source = ctx.output_steps.get(key)
+            again = (f"Run the step that made it again: tutor reset --step {source}, then tutor start."
+                     if source else "Run the step that made it again (tutor status shows which steps are done).")
+            raise StepFailed(f"{path} (from the step that produced '{key}') is not there any more.", again)
         files.append(path)
     store = ctx.workspace.default_datastore
     target = ctx.param("target_path")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import re
 import sys
 import time
 from pathlib import Path
@@ -16,11 +15,7 @@ from tutor.errors import StepFailed, TutorError
 from tutor.steps import action
 from tutor.steps.base import StepContext, StepResult
 from tutor.serving.keys import mask
-from tutor.steps.training import SAMPLE_TRIP
-
-# A second trip for the course's two-row call: a short night ride with two passengers.
-SECOND_TRIP = {"vendorID": 2, "passengerCount": 2, "tripDistance": 1.1, "month_num": 6,
-               "day_of_month": 12, "day_of_week": 4, "hour_of_day": 23}
+from tutor.steps.training import sample_trips
 
 
 def _model_id(ctx: StepContext) -> str:
@@ -35,7 +30,7 @@ def _entry_script(ctx: StepContext) -> Path:
     return path
 
 
-@action("deploy.test_script", required=("model",), optional=("entry_script",))
+@action("deploy.test_script", required=("model", "trips"), optional=("entry_script",))
 def test_script(ctx: StepContext) -> StepResult:
     """Load the learner's score.py, call init() with the registered model and run() with the sample trip."""
     import pandas as pd
@@ -59,7 +54,7 @@ def test_script(ctx: StepContext) -> StepResult:
                 raise StepFailed(f"{script} has no {needed}() function.",
                                  "A scoring script defines init() (load the model) and run(data) (predict).")
         module.init()
-        answer = module.run(pd.DataFrame([SAMPLE_TRIP]))
+        answer = module.run(pd.DataFrame(sample_trips(ctx)[:1]))
     except StepFailed:
         raise
     except Exception as exc:  # noqa: BLE001 - the learner's script: show what it raised
@@ -134,13 +129,13 @@ def _service(ctx: StepContext) -> Any:
     return record
 
 
-@action("deploy.call", required=("service",), optional=("rows",))
+@action("deploy.call", required=("service", "trips"))
 def call(ctx: StepContext) -> StepResult:
     """Call the service with the sample trip (and a second one) the way the course's client code does."""
     from tutor.serving.client import call_score
 
     record = _service(ctx)
-    rows = [SAMPLE_TRIP, SECOND_TRIP][: int(ctx.param("rows", 2))]
+    rows = sample_trips(ctx)
     auth = record.properties.get("auth_enabled", True)
     key = ctx.workspace.service_keys(record.name)[0] if auth else None
     result = call_score(record.scoring_uri, key, {"data": rows})
@@ -174,7 +169,7 @@ def call(ctx: StepContext) -> StepResult:
     )
 
 
-@action("deploy.predict", required=("service",))
+@action("deploy.predict", required=("service", "trips"))
 def predict(ctx: StepContext) -> StepResult:
     """Call the service once with the sample trip, then (interactively) open the prediction prompt."""
     from tutor.predict import ReplTarget
@@ -182,7 +177,7 @@ def predict(ctx: StepContext) -> StepResult:
 
     record = _service(ctx)
     keys = ctx.workspace.service_keys(record.name) if record.properties.get("auth_enabled", True) else None
-    result = call_score(record.scoring_uri, keys[0] if keys else None, {"data": [SAMPLE_TRIP]})
+    result = call_score(record.scoring_uri, keys[0] if keys else None, {"data": sample_trips(ctx)[:1]})
     if not result.ok:
         raise StepFailed(f"The service answered {result.status}: {result.message}",
                          "Redeploy the service (go back one or two steps) and try again.")
@@ -223,7 +218,7 @@ def swagger(ctx: StepContext) -> StepResult:
     )
 
 
-@action("deploy.rotate_key", required=("service",), optional=("which",))
+@action("deploy.rotate_key", required=("service", "trips"), optional=("which",))
 def rotate_key(ctx: StepContext) -> StepResult:
     """Regenerate a key and show that the old one stops working at once while the other keeps working."""
     from tutor.serving.client import call_score
@@ -238,7 +233,7 @@ def rotate_key(ctx: StepContext) -> StepResult:
     after = ws.regen_service_key(record.name, which)
     new = after[0] if which == "Primary" else after[1]
     other = after[1] if which == "Primary" else after[0]
-    payload = {"data": [SAMPLE_TRIP]}
+    payload = {"data": sample_trips(ctx)[:1]}
     old_call = call_score(record.scoring_uri, old, payload)
     new_call = call_score(record.scoring_uri, new, payload)
     other_call = call_score(record.scoring_uri, other, payload)
@@ -259,7 +254,7 @@ def rotate_key(ctx: StepContext) -> StepResult:
     )
 
 
-@action("deploy.scale_out", required=("name", "model"), optional=("replicas", "entry_script", "requests", "save_as"))
+@action("deploy.scale_out", required=("name", "model", "trips"), optional=("replicas", "entry_script", "requests", "save_as"))
 def scale_out(ctx: StepContext) -> StepResult:
     """Extra credit: a Kubernetes-style deployment with replicas, and its throughput against one worker."""
     import concurrent.futures
@@ -276,7 +271,7 @@ def scale_out(ctx: StepContext) -> StepResult:
     record = ws.wait_for_service(name, on_log_line=ctx.progress.log)
     key = ws.service_keys(name)[0]
     headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
-    body = {"data": [SAMPLE_TRIP]}
+    body = {"data": sample_trips(ctx)[:1]}
 
     def load(concurrency: int) -> float:
         sessions = [requests.Session() for _ in range(concurrency)]
@@ -315,45 +310,16 @@ def scale_out(ctx: StepContext) -> StepResult:
 # What the course creates, read from its lessons: the step actions that create a resource
 # named by their ``name`` parameter, and the creating calls in the lessons' Python and R code
 # (the code a learner may run as shown, e.g. the AKS cluster of day 1's extra credit).
-CREATING_ACTIONS = {"deploy.service": "service", "deploy.scale_out": "service", "compute.cluster": "compute"}
-_NAME = r"""\s*["']([^"']+)["']"""
-CREATING_CALLS = (
-    ("compute", re.compile(r"ComputeTarget\.create\(\s*(?:workspace\s*=\s*)?\w+\s*,\s*(?:name\s*=)?" + _NAME)),
-    ("compute", re.compile(r"create_(?:aml|aks)_compute\(\s*\w+\s*,\s*(?:cluster_name\s*=)?" + _NAME)),
-    ("service", re.compile(r"Model\.deploy\(\s*(?:workspace\s*=\s*)?\w+\s*,\s*(?:name\s*=)?" + _NAME)),
-    ("service", re.compile(r"deploy_model\(\s*\w+\s*,\s*(?:service_name\s*=)?" + _NAME)),
-)
 # Compute targets cleanup removes; a compute instance is the learner's own machine (stop it instead).
 CLEANED_COMPUTE = ("AmlCompute", "AKS")
 
 
 def course_resource_names(course: Any, username: str) -> tuple[set[str], set[str]]:
     """(service names, compute target names) the course's lessons create for ``username``."""
-    from tutor.lessons import render
+    from tutor.names import learner_names
 
-    templates: dict[str, set[str]] = {"service": set(), "compute": set()}
-    for step in course.steps:
-        kind = CREATING_ACTIONS.get(step.action)
-        name = step.params.get("name")
-        if kind and isinstance(name, str):
-            templates[kind].add(name)
-        for code in step.code.values():
-            for call_kind, pattern in CREATING_CALLS:
-                templates[call_kind].update(m.group(1) for m in pattern.finditer(code))
-    # Only names made from the username are a learner's (a fixed name would be everyone's).
-    names = {kind: {render(t, {"username": username}) for t in found if "{username}" in t}
-             for kind, found in templates.items()}
-    return names["service"], names["compute"]
-
-
-def creating_step(course: Any, username: str, compute: str) -> Any:
-    """The course step that creates the compute target ``compute`` (get-or-create), or None."""
-    from tutor.lessons import render
-
-    for step in course.steps:
-        if step.action == "compute.cluster" and render(step.params.get("name"), {"username": username}) == compute:
-            return step
-    return None
+    return (learner_names(course, username, ["service"]),
+            learner_names(course, username, ["cluster", "compute", "compute_instance"]))
 
 
 def course_resources(ws: Any, username: str, course: Any = None) -> tuple[list[Any], list[Any]]:

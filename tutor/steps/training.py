@@ -10,9 +10,23 @@ from tutor.errors import StepFailed
 from tutor.steps import action
 from tutor.steps.base import StepContext, StepResult
 
-# The course's sample trip (COURSE.md, day 1 step 17), as the prepared data's numeric columns.
-SAMPLE_TRIP = {"vendorID": 1, "passengerCount": 1, "tripDistance": 4.2, "month_num": 1,
-               "day_of_month": 4, "day_of_week": 1, "hour_of_day": 18}
+
+
+def sample_trips(ctx: StepContext) -> list[dict[str, Any]]:
+    """The step's ``trips`` parameter: the rows a lesson predicts or posts (lesson data).
+
+    The lesson gives them, in the same form its code shows them, so the engine holds no
+    trip of its own. Checked here because a row must be a table of column values.
+    """
+    from tutor.errors import TutorError
+
+    trips = ctx.param("trips")
+    if (not isinstance(trips, list) or not trips
+            or not all(isinstance(t, dict) and t and all(isinstance(k, str) for k in t) for t in trips)):
+        raise TutorError(f"The step's 'trips' parameter must be a list of rows (tables of column = value); "
+                         f"it is {trips!r}.",
+                         'Fix the lesson: trips = [{ vendorID = 1, passengerCount = 1, tripDistance = 4.2, ... }].')
+    return [dict(t) for t in trips]
 
 
 def _fmt(value: Any) -> Any:
@@ -133,9 +147,9 @@ def _require_compute(ctx: StepContext, ws: Any, compute: str) -> None:
     if compute == "local" or compute in {c.name for c in ws.list_compute()}:
         return
     from tutor.lessons import load_course
-    from tutor.steps.deployment import creating_step
+    from tutor.names import creating_step
 
-    step = creating_step(load_course(), ctx.username, compute)
+    step = creating_step(load_course(), ctx.username, compute, ["cluster"])
     learner = f"--username {ctx.username} --course-dir {ctx.course_dir.root}"
     if step is not None:
         fix = (f"Make it again: run `tutor reset --step {step.key} {learner} --yes`, then `tutor start {learner}`. "
@@ -214,7 +228,7 @@ def _load_model(path: Path) -> Any:
                          "Run the training step again to produce a fresh model.") from None
 
 
-@action("model.predict_local", required=("run_from",), optional=("model_path",))
+@action("model.predict_local", required=("run_from", "trips"), optional=("model_path",))
 def predict_local(ctx: StepContext) -> StepResult:
     """Download a run's model and predict the course's sample trip on this machine."""
     import pandas as pd
@@ -231,12 +245,13 @@ def predict_local(ctx: StepContext) -> StepResult:
     local = dest / source.name
     local.write_bytes(source.read_bytes())
     model = _load_model(local)
-    frame = pd.DataFrame([SAMPLE_TRIP])
+    trip = sample_trips(ctx)[0]
+    frame = pd.DataFrame([trip])
     prediction = float(model.predict(frame)[0])
     return StepResult(
         evidence={"run_id": run_id, "prediction": round(prediction, 4)},
         outputs={"local_model": str(local)},
-        display=[Facts("The sample trip", list(SAMPLE_TRIP.items())),
+        display=[Facts("The sample trip", list(trip.items())),
                  Note(f"Predicted total fare: ${prediction:.2f}", "success")],
         summary=f"The model predicts ${prediction:.2f} for the sample trip.",
     )
