@@ -324,6 +324,15 @@ class Progress:
                 merged.update(entry.get("outputs") or {})
         return merged
 
+    def output_sources(self, order: Iterable[str]) -> dict[str, str]:
+        """For each output in :meth:`outputs`, the key of the step that produced it."""
+        sources: dict[str, str] = {}
+        for key in order:
+            entry = self.steps.get(key)
+            if entry and entry.get("status") == "done":
+                sources.update({name: key for name in entry.get("outputs") or {}})
+        return sources
+
     # -- writing -----------------------------------------------------------------
     def _entry(self, key: str) -> dict[str, Any]:
         return self.steps.setdefault(

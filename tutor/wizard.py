@@ -173,6 +173,7 @@ class Wizard:
             settings=self.settings,
             params=render(dict(step.params), self.variables()),
             outputs=self.progress.outputs(self._order),
+            output_steps=self.progress.output_sources(self._order),
             progress=reporter,
             confirm=self._confirm,
             choose=self._choose,

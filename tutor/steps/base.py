@@ -12,11 +12,14 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, Protocol
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Protocol
 
 from tutor.display import Display
 from tutor.paths import CourseDir
 from tutor.settings import Settings  # noqa: F401 - steps and callers import Settings from here
+
+if TYPE_CHECKING:  # pragma: no cover - typing only: the workspace package is imported when a step opens one
+    from tutor.workspace.base import Workspace
 
 
 class TaskHandle(Protocol):
@@ -109,27 +112,34 @@ class StepResult:
     repl: Any = None
 
 
+def _default_text(question: str, default: str, validate: Callable[[str], str | None] | None = None) -> str:
+    """``ask_text`` when nobody answers (tests, --yes): the default."""
+    return default
+
+
 @dataclass
 class StepContext:
     settings: Settings
     params: dict[str, Any] = field(default_factory=dict)
     outputs: dict[str, Any] = field(default_factory=dict)
+    # The step (course-wide id) that produced each of ``outputs``, for messages that send the
+    # learner back to it.
+    output_steps: dict[str, str] = field(default_factory=dict)
     progress: Reporter = field(default_factory=NullReporter)
     # Answers a yes/no question; the wizard wires it to a prompt (or the default with --yes).
     confirm: Callable[[str, bool], bool] = lambda question, default: default
     # Picks one of (value, label) choices; returns the value (the default with --yes).
     choose: Callable[[str, list[tuple[str, str]], str], str] = lambda question, choices, default: default
     # Asks for text; the validator returns an error message or None (the default with --yes).
-    ask_text: Callable[[str, str, Callable[[str], str | None] | None], str] = \
-        lambda question, default, validate=None: default
+    ask_text: Callable[[str, str, Callable[[str], str | None] | None], str] = _default_text
     # Opens the learner's workspace on first use (see tutor.workspace.open_workspace).
-    workspace_factory: Callable[[Settings], Any] | None = None
+    workspace_factory: Callable[[Settings], Workspace] | None = None
     # What an interrupted earlier attempt of this step saved with save_partial (run ids it
     # submitted, say), so the step can reattach instead of starting the work again.
     resume: dict[str, Any] = field(default_factory=dict)
     # Saves such state at once in the progress file (JSON-safe, no secrets).
     save_partial: Callable[[dict[str, Any]], None] = lambda state: None
-    _workspace: Any = None
+    _workspace: Workspace | None = None
 
     @property
     def course_dir(self) -> CourseDir:
