@@ -406,6 +406,47 @@ class FakeAzure:
     def set_display_name(self, run: FakeRun, display_name: str) -> None:
         self._record("set_display_name", run.id, display_name)
         run.display_name = display_name
+        if run.config is None:  # a logged run: the engine keeps its name (get_children, listings)
+            self.engine.set_run_display_name(run.id, display_name)
+
+    # -- runs logged by the client (start_logging, child_run) ------------------------------
+    # A logged run has no ScriptRunConfig (``config`` None): Azure shows it as an interactive
+    # run on "local" with no script. The engine logs it as this process's run.
+
+    def start_logging(self, experiment: FakeExperiment) -> FakeRun:
+        self._record("start_logging", experiment.name)
+        record = self.engine.start_logging(experiment.name)
+        run = FakeRun(record.id, experiment, None)
+        self.runs[run.id] = run
+        return run
+
+    def child_run(self, parent: FakeRun) -> FakeRun:
+        self._record("child_run", parent.id)
+        record = self.engine.start_logging(parent.experiment.name, parent_id=parent.id)
+        run = FakeRun(record.id, parent.experiment, None)
+        self.runs[run.id] = run
+        return run
+
+    def log_metrics(self, run: FakeRun, metrics: dict[str, Any]) -> None:
+        self._record("log_metrics", run.id, dict(metrics))
+        self.engine.log_metrics(run.id, metrics)
+
+    def set_run_tags(self, run: FakeRun, tags: dict[str, str]) -> None:
+        self._record("set_run_tags", run.id, dict(tags))
+        assert all(isinstance(v, str) for v in tags.values()), "Azure's run tags are text"
+        self.engine.set_run_tags(run.id, tags)
+
+    def upload_run_file(self, run: FakeRun, name: str, path: str) -> None:
+        self._record("upload_run_file", run.id, name, path)
+        self.engine.upload_run_file(run.id, name, path)
+
+    def complete_run(self, run: FakeRun) -> None:
+        self._record("complete_run", run.id)
+        self.engine.complete_run(run.id)
+
+    def fail_run(self, run: FakeRun, error: str) -> None:
+        self._record("fail_run", run.id, error)
+        self.engine.complete_run(run.id, "Failed", error=error)
 
     def get_run(self, ws: Any, run_id: str) -> FakeRun | None:
         self._record("get_run", run_id)
@@ -424,7 +465,6 @@ class FakeAzure:
         from azureml._restclient.utils import camel_case_transformer
 
         record = self.engine.get_run(run.id)
-        env = run.config.run_config.environment
         error = None
         if record.status == RunStatus.FAILED:
             if record.exit_code is not None and "exited with code" in (record.error or ""):
@@ -433,13 +473,18 @@ class FakeAzure:
             else:
                 message = record.error or "Failed"
             error = ErrorResponse(error=RootError(code="UserError", message=message))
+        if run.config is None:  # logged by the client: no script, no snapshot
+            target, properties, definition = "local", {}, {}
+        else:
+            env = run.config.run_config.environment
+            target = run.config.run_config.target
+            properties = {"ContentSnapshotId": uuid.uuid4().hex}
+            definition = {"script": run.config.script, "arguments": [str(a) for a in run.config.arguments],
+                          "target": target, "environment": {"name": env.name, "version": env.version}}
         dto = RunDetailsDto(
-            run_id=run.id, target=run.config.run_config.target, status=AZURE_STATUS[record.status],
+            run_id=run.id, target=target, status=AZURE_STATUS[record.status],
             start_time_utc=_when(record.started_at), end_time_utc=_when(record.ended_at), error=error,
-            properties={"ContentSnapshotId": uuid.uuid4().hex},
-            run_definition={"script": run.config.script, "arguments": [str(a) for a in run.config.arguments],
-                            "target": run.config.run_config.target,
-                            "environment": {"name": env.name, "version": env.version}},
+            properties=properties, run_definition=definition,
             log_files={name: f"https://fakestore.blob.core.windows.net/azureml/ExperimentRun/dcid.{run.id}/{name}"
                        "?sv=2019-07-07&sr=b&sig=fake" for name in LOG_NAMES},
         )
@@ -503,7 +548,10 @@ class FakeAzure:
 
     def cancel_run(self, run: FakeRun) -> None:
         self._record("cancel_run", run.id)
-        self.engine.cancel(run.id)
+        if run.config is None:  # a logged run belongs to this process: it ends, nothing is killed
+            self.engine.complete_run(run.id, "Canceled", error="The run was canceled.")
+        else:
+            self.engine.cancel(run.id)
 
     # -- models --------------------------------------------------------------------------
 

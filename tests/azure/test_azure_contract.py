@@ -27,6 +27,7 @@ from tutor.workspace.azure.config import azure_problem
 
 from workspace.test_ws_compute_contract import *  # noqa: F401,F403
 from workspace.test_ws_data_contract import *  # noqa: F401,F403
+from workspace.test_ws_logged_contract import *  # noqa: F401,F403
 from workspace.test_ws_registry_contract import *  # noqa: F401,F403
 from workspace.test_ws_runs_contract import *  # noqa: F401,F403
 

@@ -107,6 +107,16 @@ class StandInExperiment:
         _called("Experiment.get_runs")
         return iter([run for run in CLOUD.values() if run.experiment.name == self._name])
 
+    def start_logging(self, *args, **kwargs):
+        # The real one passes these on to Run._start_logging(experiment, name=None, run_id=None,
+        # outputs=None, snapshot_directory='.', **kwargs): refuse what that would refuse.
+        inspect.signature(_real(StandInRun)._start_logging).bind(self, *args, **kwargs)
+        _called("Experiment.start_logging", args=args, kwargs=kwargs)
+        run = StandInRun(self, f"{self._name}_1772443800_0a1b2c3d")
+        run.status = "Running"
+        CLOUD[run.id] = run
+        return run
+
 
 class StandInRun:
     REAL = "azureml.core.run:Run"
@@ -194,6 +204,36 @@ class StandInRun:
     def cancel(self):
         _called("Run.cancel")
         self.status = "Canceled"
+
+    def child_run(self, name=None, run_id=None, outputs=None):
+        _called("Run.child_run", name=name, run_id=run_id, outputs=outputs)
+        child = StandInRun(self._experiment, f"{self._id}_{len(CLOUD)}")
+        child.status = "Running"
+        CLOUD[child.id] = child
+        return child
+
+    def log(self, name, value, description='', step=None):
+        _called("Run.log", name=name, value=value)
+
+    def log_list(self, name, value, description=''):
+        _called("Run.log_list", name=name, value=value)
+
+    def flush(self, timeout_seconds=300):
+        _called("Run.flush")
+
+    def set_tags(self, tags):
+        _called("Run.set_tags", tags=tags)
+
+    def upload_file(self, name, path_or_stream, datastore_name=None):
+        _called("Run.upload_file", name=name, path_or_stream=path_or_stream)
+
+    def complete(self, _set_status=True):
+        _called("Run.complete")
+        self.status = "Completed"
+
+    def fail(self, error_details=None, error_code=None, _set_status=True):
+        _called("Run.fail", error_details=error_details)
+        self.status = "Failed"
 
     def register_model(self, model_name, model_path=None, tags=None, properties=None, model_framework=None,
                        model_framework_version=None, description=None, datasets=None, sample_input_dataset=None,
@@ -580,6 +620,24 @@ def test_every_other_sdk_call_of_the_service(sdk: None, tmp_path: Path) -> None:
     assert calls("Run.register_model")[0]["description"] is None
     service.cancel_run(run)
     assert service.run_status(run) == "Canceled"
+
+    logged = service.start_logging(experiment)
+    assert calls("Experiment.start_logging") == [{"args": (), "kwargs": {"snapshot_directory": None,
+                                                                         "outputs": False}}]
+    child = service.child_run(logged)
+    assert calls("Run.child_run") == [{"name": None, "run_id": None, "outputs": None}]
+    service.log_metrics(child, {"rmse": 3.5, "residuals": [0.1, -0.2]})
+    assert calls("Run.log") == [{"name": "rmse", "value": 3.5}]
+    assert calls("Run.log_list") == [{"name": "residuals", "value": [0.1, -0.2]}]
+    assert len(calls("Run.flush")) == 1  # logged metrics are sent before anyone reads them
+    service.set_run_tags(child, {"iteration": "0"})
+    assert calls("Run.set_tags") == [{"tags": {"iteration": "0"}}]
+    service.upload_run_file(logged, "outputs/model.pkl", str(tmp_path / "model.pkl"))
+    assert calls("Run.upload_file") == [{"name": "outputs/model.pkl", "path_or_stream": str(tmp_path / "model.pkl")}]
+    service.fail_run(child, "out of memory")
+    assert calls("Run.fail") == [{"error_details": "out of memory"}] and service.run_status(child) == "Failed"
+    service.complete_run(logged)
+    assert service.run_status(logged) == "Completed"
 
     service.register_model(ws, "model.pkl", "taxi-model", {}, "basic")
     model = service.get_model(ws, "taxi-model", 1)

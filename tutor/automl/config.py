@@ -320,7 +320,8 @@ class AutoMLConfig:
                         f"featurization='off' needs numeric columns, but {', '.join(text)} "
                         f"{'is' if len(text) == 1 else 'are'} not numeric.",
                         "Use featurization='auto', or convert those columns to numbers first.")
-            purposes = {str(c): ("Numeric" if spec == "off" else auto_purpose(features[c])) for c in features.columns}
+            purposes: dict[str, str] = {str(c): ("Numeric" if spec == "off" else auto_purpose(features[c]))
+                                        for c in features.columns}
         elif isinstance(spec, Mapping):
             unknown = [str(c) for c in spec if c not in features.columns]
             if unknown:
@@ -328,7 +329,7 @@ class AutoMLConfig:
                     f"featurization names column(s) that are not features: {', '.join(unknown)}.",
                     f"Feature columns are: {', '.join(map(str, features.columns))} (the label cannot be featurized).")
             try:
-                overrides = {str(c): normalize_purpose(p) for c, p in spec.items()}
+                overrides: dict[str, str] = {str(c): normalize_purpose(p) for c, p in spec.items()}
             except ValueError as exc:
                 raise AutoMLConfigError(f"Bad featurization: {exc}.",
                                         "Give each column one of those purposes, or use featurization='auto'.") from exc

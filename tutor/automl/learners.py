@@ -313,7 +313,9 @@ def build_estimator(learner: Learner, config: dict[str, Any], *, n_jobs: int, ra
     flaml_config = {k: v for k, v in config.items() if k not in ENGINE_DIMENSIONS
                     and not (k == "min_samples_leaf" and learner.fit_mode == "forest")}
     use_monotone = bool(config.get("monotone")) and monotone is not None and any(monotone)
-    use_huber = config.get("loss") == "huber" and learner.supports_huber and huber_delta is not None
+    # Huber's threshold when this configuration fits the Huber loss, else None.
+    delta = float(huber_delta) if config.get("loss") == "huber" and learner.supports_huber \
+        and huber_delta is not None else None
     if learner.flaml_name is None:
         from sklearn.tree import DecisionTreeRegressor
 
@@ -340,16 +342,16 @@ def build_estimator(learner: Learner, config: dict[str, Any], *, n_jobs: int, ra
         params["random_state"] = random_state
         if use_monotone:
             params["monotone_constraints"] = list(monotone or [])
-        if use_huber:
+        if delta is not None:
             params["objective"] = "huber"
-            params["alpha"] = float(huber_delta)
+            params["alpha"] = delta
     if learner.fit_mode == "xgboost":
         params["n_jobs"] = n_jobs
         if use_monotone:
             params["monotone_constraints"] = tuple(monotone or [])
-        if use_huber:
+        if delta is not None:
             params["objective"] = "reg:pseudohubererror"
-            params["huber_slope"] = float(huber_delta)
+            params["huber_slope"] = delta
     return wrapper.estimator_class(**params)
 
 

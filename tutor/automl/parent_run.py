@@ -20,9 +20,12 @@ import tempfile
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from tutor.errors import TutorError
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from tutor.workspace.base import RunRecord, Workspace
 
 #: Caps every AutoML search on the embedded workspace, in minutes (rehearsals, tests).
 BUDGET_ENV = "TUTOR_AUTOML_MINUTES"
@@ -67,7 +70,7 @@ def capped_minutes(asked: float, default_cap: float | None) -> tuple[float, str 
 class AutoMLParentRun:
     """What :func:`run_automl_parent` leaves: the parent run, its children and the best model."""
 
-    run_id: str | None
+    run_id: str
     result: Any
     model: Any
     #: iteration -> child run id, in the order the iterations finished.
@@ -79,9 +82,9 @@ class AutoMLParentRun:
         return self.result.best_child
 
 
-def run_automl_parent(ws: Any, experiment: str, config: Any, *, tags: dict[str, str] | None = None,
+def run_automl_parent(ws: Workspace, experiment: str, config: Any, *, tags: dict[str, str] | None = None,
                       display_name: str = "AutoML",
-                      on_started: Callable[[Any], None] | None = None,
+                      on_started: Callable[[RunRecord], None] | None = None,
                       on_child: Callable[[Any, str | None], None] | None = None,
                       on_status: Callable[[str], None] | None = None,
                       stop_event: threading.Event | None = None,
@@ -93,47 +96,38 @@ def run_automl_parent(ws: Any, experiment: str, config: Any, *, tags: dict[str, 
     When the search was stopped (Ctrl-C or ``stop_event``), ``keep_stopped(result)`` decides
     whether the best model so far is kept (default: kept); if not, the parent run ends
     Canceled and KeyboardInterrupt is raised. Any failure ends the parent run Failed (Canceled
-    on Ctrl-C) and is raised. A workspace that cannot log runs gets no parent run
-    (``run_id`` None) and the caller keeps the model.
+    on Ctrl-C) and is raised. Both backends log these runs (Workspace.start_logging), so
+    there is always a parent run.
     """
     from tutor.automl import run_automl
 
     config.validate()  # every bad setting is explained before any run exists
-    logged = hasattr(ws, "start_logging")
-    parent = None
-    if logged:
-        parent = ws.start_logging(experiment, display_name=display_name,
-                                  tags={"kind": "automl", "primary_metric": config.primary_metric, **(tags or {})})
-        if on_started is not None:
-            on_started(parent)
+    parent = ws.start_logging(experiment, display_name=display_name,
+                              tags={"kind": "automl", "primary_metric": config.primary_metric, **(tags or {})})
+    if on_started is not None:
+        on_started(parent)
     child_ids: dict[int, str] = {}
 
     def record(child: Any) -> None:
-        child_id = None
-        if parent is not None:
-            metrics = {k: v for k, v in child.metrics.items() if isinstance(v, (int, float))}
-            record = ws.record_child_run(parent.id, display_name=child.pipeline[:200], status=child.status,
-                                         metrics=metrics, error=child.error,
-                                         tags={"iteration": str(child.iteration), "learner": child.learner})
-            child_id = record.id
-            child_ids[child.iteration] = child_id
+        metrics = {k: v for k, v in child.metrics.items() if isinstance(v, (int, float))}
+        record = ws.record_child_run(parent.id, display_name=child.pipeline[:200], status=child.status,
+                                     metrics=metrics, error=child.error,
+                                     tags={"iteration": str(child.iteration), "learner": child.learner})
+        child_id = record.id
+        child_ids[child.iteration] = child_id
         if on_child is not None:
             on_child(child, child_id)
 
     try:
         result = run_automl(config, on_child=record, on_status=on_status, stop_event=stop_event)
     except BaseException as exc:
-        if parent is not None:
-            ws.complete_run(parent.id, "Canceled" if isinstance(exc, KeyboardInterrupt) else "Failed",
-                            error=str(exc)[:500])
+        ws.complete_run(parent.id, "Canceled" if isinstance(exc, KeyboardInterrupt) else "Failed",
+                        error=str(exc)[:500])
         raise
     best, model = result.get_output()
     if result.stop_reason in ("stopped", "interrupted") and keep_stopped is not None and not keep_stopped(result):
-        if parent is not None:
-            ws.complete_run(parent.id, "Canceled", error="stopped before the end of the search")
+        ws.complete_run(parent.id, "Canceled", error="stopped before the end of the search")
         raise KeyboardInterrupt
-    if parent is None:
-        return AutoMLParentRun(None, result, model)
     try:
         best_child_id = _keep(ws, parent.id, child_ids.get(best.iteration), result, model)
     except BaseException as exc:
@@ -143,7 +137,7 @@ def run_automl_parent(ws: Any, experiment: str, config: Any, *, tags: dict[str, 
     return AutoMLParentRun(parent.id, result, model, child_ids, best_child_id)
 
 
-def _keep(ws: Any, parent_id: str, best_child_id: str | None, result: Any, model: Any) -> str | None:
+def _keep(ws: Workspace, parent_id: str, best_child_id: str | None, result: Any, model: Any) -> str | None:
     """The model with the parent (and the best child), the explanation, metrics and tags."""
     import joblib
 

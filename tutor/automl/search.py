@@ -120,7 +120,7 @@ class AutoMLResult:
     def leaderboard(self) -> list[ChildRun]:
         """Completed children, best first by the primary metric."""
         done = [c for c in self.children if c.status == "Completed" and c.score is not None]
-        return sorted(done, key=lambda c: to_loss(self.primary_metric, c.score))
+        return sorted(done, key=lambda c: to_loss(self.primary_metric, _score(c)))
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe summary (everything but the model) for a run record or progress file."""
@@ -688,11 +688,11 @@ class AutoML:
         averaging gains, and only the nested estimate shows which way it went.)
         """
         done = [c for c in self._children if c.status == "Completed" and c.score is not None]
-        singles = sorted((c for c in done if not c.is_ensemble), key=lambda c: to_loss(self._metric, c.score))
+        singles = sorted((c for c in done if not c.is_ensemble), key=lambda c: to_loss(self._metric, _score(c)))
         ensembles = [c for c in done if c.is_ensemble]
         self.selection_scores = {}
         if not singles or not ensembles:
-            return sorted(done, key=lambda c: to_loss(self._metric, c.score))
+            return sorted(done, key=lambda c: to_loss(self._metric, _score(c)))
         rows = self._scored
         y = self.settings.y[rows]
         matrix = np.column_stack([k.oof[rows] for k in self._kept])
@@ -704,9 +704,9 @@ class AutoML:
             honest[held] = matrix[held, int(np.argmin(losses))]
         single_score = primary_score(self._metric, y, honest, self._y_range)
         self.selection_scores = {"best single iteration": single_score,
-                                 **{c.pipeline: float(c.score) for c in ensembles}}
+                                 **{c.pipeline: _score(c) for c in ensembles}}
         contenders = sorted([(to_loss(self._metric, single_score), 0, singles[0]),
-                             *((to_loss(self._metric, c.score), 1, c) for c in ensembles)],
+                             *((to_loss(self._metric, _score(c)), 1, c) for c in ensembles)],
                             key=lambda entry: (entry[0], entry[1]))
         first = [child for _, _, child in contenders]
         return first + singles[1:]
@@ -751,9 +751,12 @@ class AutoML:
         if child.ensemble_weights is None:
             kept = by_iteration.get(child.iteration)
             return kept.fold0 if kept else None
-        members = [by_iteration[i].fold0 if i in by_iteration else None for i in child.ensemble_weights]
-        if any(m is None for m in members):
-            return None
+        members: list[AutoMLPipeline] = []
+        for i in child.ensemble_weights:
+            fold0 = by_iteration[i].fold0 if i in by_iteration else None
+            if fold0 is None:  # a member was not kept: the ensemble cannot be rebuilt
+                return None
+            members.append(fold0)
         weights = list(child.ensemble_weights.values())
         if child.learner == "StackEnsemble":
             return StackEnsembleRegressor.from_fitted(members, weights,
@@ -763,6 +766,13 @@ class AutoML:
     def _status(self, message: str) -> None:
         if self.on_status is not None:
             self.on_status(message)
+
+
+def _score(child: ChildRun) -> float:
+    """The score of a child the caller kept because it is Completed with a score."""
+    if child.score is None:
+        raise ValueError(f"iteration {child.iteration} has no score")
+    return float(child.score)
 
 
 def _searcher_loss(metric: str, score: float) -> float:

@@ -22,11 +22,14 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from fnmatch import fnmatchcase
 from pathlib import Path
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 from tutor.errors import TutorError, UsageError
 from tutor.instructor.evidence import FLAG_KINDS, Flag, check_document, parse_time
 from tutor.lessons import split_key
+
+if TYPE_CHECKING:  # pragma: no cover - typing only: rich is imported when a table is drawn
+    from rich.console import JustifyMethod
 
 
 class NoProgressFiles(TutorError):
@@ -481,9 +484,11 @@ def to_table(report: ClassReport, console: Any) -> None:
 
     table = Table(title=f"Class report · {len(report.rows)} learner(s) · {report.steps_total} steps in "
                         f"{report.lessons_total} lessons", box=ui.boxes(console), title_justify="left", show_edge=False)
-    for name, justify in (("learner", "left"), ("steps", "right"), ("lessons", "right"), ("current step", "left"),
-                          ("skip", "right"), ("fail", "right"), ("hint", "right"), ("time", "right"),
-                          ("idle", "right"), ("evidence", "left"), ("attention", "left")):
+    columns: tuple[tuple[str, JustifyMethod], ...] = (
+        ("learner", "left"), ("steps", "right"), ("lessons", "right"), ("current step", "left"),
+        ("skip", "right"), ("fail", "right"), ("hint", "right"), ("time", "right"),
+        ("idle", "right"), ("evidence", "left"), ("attention", "left"))
+    for name, justify in columns:
         # Only the evidence and the current step wrap on a narrow screen.
         table.add_column(name, justify=justify, no_wrap=name not in ("evidence", "current step"))
     styles = {"finished": "green", "in-progress": "", "not-started": "dim"}

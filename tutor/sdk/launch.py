@@ -59,7 +59,11 @@ def _azure_workspace(config: str) -> Any:
 
 def _learner_traceback(error: BaseException) -> None:
     """Print the traceback without the frames of this launcher and of runpy."""
-    skipped = {str(Path(__file__).resolve()), str(Path(__import__("runpy").__file__).resolve()), "<frozen runpy>"}
+    import runpy
+
+    skipped = {str(Path(__file__).resolve()), "<frozen runpy>"}
+    if runpy.__file__:  # None only in an interpreter built without the module's source
+        skipped.add(str(Path(runpy.__file__).resolve()))
 
     def ours(filename: str) -> bool:
         return filename in skipped or str(Path(filename).resolve()) in skipped

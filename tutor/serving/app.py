@@ -202,9 +202,9 @@ def build_app(settings: AppSettings, plan: InputPlan, scorer: Scorer, swagger: S
         try:
             content = json.dumps(scored.output, default=_to_json, allow_nan=False)
         except (TypeError, ValueError, RecursionError) as exc:
-            refused = _non_finite_error(scored.output, parsed) if isinstance(exc, ValueError) else None
-            if refused is not None:
-                return _log(request, JSONResponse(refused.body(), status_code=refused.status))
+            non_finite = _non_finite_error(scored.output, parsed) if isinstance(exc, ValueError) else None
+            if non_finite is not None:
+                return _log(request, JSONResponse(non_finite.body(), status_code=non_finite.status))
             reason = "it is nested too deeply" if isinstance(exc, RecursionError) else str(exc)
             return _log(request, _error(500, f"run() returned a value that cannot be sent as JSON: {reason}."))
         return Response(

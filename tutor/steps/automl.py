@@ -170,7 +170,7 @@ def run(ctx: StepContext) -> StepResult:
     config.validate()  # every bad setting is explained before any work starts
 
     experiment = ctx.param("experiment")
-    budget_s = float(config.experiment_timeout_minutes) * 60
+    budget_s = float(settings["experiment_timeout_minutes"]) * 60  # set above, capped
     started = time.monotonic()
     rows: list[list[Any]] = []
     stop = threading.Event()

@@ -12,7 +12,7 @@ import json
 import shutil
 from pathlib import Path
 
-from tutor.display import Facts, Note, Table
+from tutor.display import Display, Facts, Note, Table
 from tutor.paths import course_resource
 from tutor.steps import action
 from tutor.steps.base import StepContext, StepResult
@@ -81,7 +81,7 @@ def copy_scripts(ctx: StepContext) -> StepResult:
 
     manifest_path.parent.mkdir(parents=True, exist_ok=True)
     manifest_path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    display = [
+    display: list[Display] = [
         Table("Course scripts", ["file", "what happened"], rows),
         Facts("Where they are", [(f, str(root / f)) for f in FOLDERS]),
     ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from tutor.display import Facts, Note, Table
+from tutor.display import Display, Facts, Note, Table
 from tutor.steps import action
 from tutor.steps.base import StepContext, StepResult
 
@@ -56,7 +56,7 @@ def compute_instance(ctx: StepContext) -> StepResult:
     target = ctx.workspace.create_compute_instance(ctx.param("name"), on_state=on_state, **kwargs)
     props = [(k, v) for k, v in (target.properties or {}).items() if not isinstance(v, (dict, list))]
     packages = (target.properties or {}).get("packages") or {}
-    display = [Facts(f"Compute instance {target.name} ({target.vm_size})", props)]
+    display: list[Display] = [Facts(f"Compute instance {target.name} ({target.vm_size})", props)]
     if isinstance(packages, dict) and packages:
         display.append(Table("Packages on it", ["package", "version"], [[k, v] for k, v in sorted(packages.items())]))
     return StepResult(

@@ -11,6 +11,7 @@ This module imports nothing heavy (no pandas), because the CLI imports it at sta
 
 from __future__ import annotations
 
+import builtins  # "list" is a method name in the datastore classes
 import enum
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -39,6 +40,16 @@ class RunStatus(enum.StrEnum):
     def is_active(self) -> bool:
         """Holding a compute slot (a process exists or is being started)."""
         return self in (RunStatus.PREPARING, RunStatus.RUNNING)
+
+
+def run_ending(status: str) -> RunStatus:
+    """The terminal status ``status`` names (Completed, Failed, Canceled); anything else is refused."""
+    final = next((s for s in RunStatus if s.value == status and s.is_terminal), None)
+    if final is None:
+        from tutor.errors import TutorError
+
+        raise TutorError(f"A run ends Completed, Failed or Canceled, not {status}.", "Pass one of those.")
+    return final
 
 
 class ProvisioningState(enum.StrEnum):
@@ -398,7 +409,7 @@ class Datastore(Protocol):
 
     def list(self, prefix: str = "") -> list[str]: ...
 
-    def download(self, path: str, dest: str | Path, overwrite: bool = False) -> list[Path]: ...
+    def download(self, path: str, dest: str | Path, overwrite: bool = False) -> builtins.list[Path]: ...
 
 
 @runtime_checkable
@@ -406,9 +417,14 @@ class Workspace(Protocol):
     """Everything a step action may do with a workspace. Both backends implement it."""
 
     name: str
-    kind: Literal["local", "azure"]
+
+    # Read-only: each backend fixes its own kind (a Literal of one value), which a
+    # settable attribute of the wider Literal would refuse.
+    @property
+    def kind(self) -> Literal["local", "azure"]: ...
 
     # workspace
+    def connect(self, on_device_code: Callable[[str], None] | None = None) -> object: ...
     def write_config(self, path: str | Path) -> Path: ...
     def get_details(self) -> dict[str, Any]: ...
 
@@ -456,6 +472,19 @@ class Workspace(Protocol):
     def cancel(self, run_id: str) -> RunRecord: ...
     def get_log_tail(self, run_id: str, lines: int = 40) -> str: ...
 
+    # runs logged by this process (Azure's experiment.start_logging(), run.child_run()):
+    # an AutoML search records itself this way
+    def start_logging(self, experiment: str, *, display_name: str | None = None,
+                      tags: Mapping[str, Any] | None = None, parent_id: str | None = None) -> RunRecord: ...
+    def record_child_run(self, parent_id: str, *, display_name: str, status: str = "Completed",
+                         metrics: Mapping[str, Any] | None = None, tags: Mapping[str, Any] | None = None,
+                         started_at: str | None = None, ended_at: str | None = None,
+                         error: str | None = None) -> RunRecord: ...
+    def log_metrics(self, run_id: str, metrics: Mapping[str, Any]) -> None: ...
+    def set_run_tags(self, run_id: str, tags: Mapping[str, Any]) -> None: ...
+    def upload_run_file(self, run_id: str, name: str, source: str | Path) -> Path: ...
+    def complete_run(self, run_id: str, status: str = "Completed", error: str | None = None) -> RunRecord: ...
+
     # models
     def register_model(self, name: str, model_path: str | Path, *, run_id: str | None = None,
                        tags: Mapping[str, Any] | None = None, description: str = "") -> ModelRecord: ...
@@ -464,7 +493,20 @@ class Workspace(Protocol):
     def download_model(self, name: str, version: int | Literal["latest"], dest: str | Path,
                        exist_ok: bool = False) -> Path: ...
 
-    # services (records only; the server is started by the deployment code)
+    # deployed services (Model.deploy, Webservice)
+    def deploy_service(self, name: str, model_ids: Sequence[str], entry_script: str | Path, *,
+                       environment: str | None = None, kind: str = "ACI", cpu_cores: float = 1.0,
+                       memory_gb: float = 0.5, replicas: int = 1, auth_enabled: bool = True,
+                       tags: Mapping[str, Any] | None = None, description: str = "",
+                       overwrite: bool = False) -> ServiceRecord: ...
+    def wait_for_service(self, name: str, on_log_line: LogCallback | None = None,
+                         timeout: float = ...) -> ServiceRecord: ...
+    def service_keys(self, name: str) -> tuple[str, str]: ...
+    def regen_service_key(self, name: str, which: str) -> tuple[str, str]: ...
+    def service_logs(self, name: str, tail: int | None = None) -> str: ...
+    def delete_service(self, name: str) -> None: ...
+
+    # service records (what the deployment code keeps about a service)
     def record_service(self, name: str, *, kind: str, state: str, scoring_uri: str | None = None,
                        port: int | None = None, pid: int | None = None, models: Sequence[str] = (),
                        properties: Mapping[str, Any] | None = None, replace: bool = False) -> ServiceRecord: ...

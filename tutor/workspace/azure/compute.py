@@ -8,7 +8,7 @@ waiting polls ``refresh_state()`` and reports each new ``provisioning_state`` th
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, Literal
 
 from tutor.errors import TutorError
 from tutor.workspace import naming
@@ -47,7 +47,8 @@ def _errors(target: Any) -> str:
 
 def compute_record(target: Any) -> ComputeTarget:
     """A ComputeTarget record from an ``AmlCompute`` or ``ComputeInstance``."""
-    kind = "ComputeInstance" if str(getattr(target, "type", "")) == "ComputeInstance" else "AmlCompute"
+    kind: Literal["ComputeInstance", "AmlCompute"] = (
+        "ComputeInstance" if str(getattr(target, "type", "")) == "ComputeInstance" else "AmlCompute")
     scale = getattr(target, "scale_settings", None)
     if kind == "AmlCompute" and scale is not None:
         min_nodes = int(getattr(scale, "minimum_node_count", 0) or 0)
@@ -102,7 +103,8 @@ class ComputeMixin(AzureCore):
         record = compute_record(target)
         status = self._call(f"reading the status of '{record.name}'", self.service.compute_status, target)
         runs = self._call(f"listing the runs on '{record.name}'", self.service.active_runs, target)
-        running, queued = [], []
+        running: list[str] = []
+        queued: list[str] = []
         for run in runs:
             state = self._status_of(run)
             (queued if state == RunStatus.QUEUED else running).append(str(run.id))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,7 @@ def embedded_folder(config: Any) -> Path | None:
     return None
 
 
-def find_config(start: Path | str = ".") -> Path | None:
+def find_config(start: str | os.PathLike[str] = ".") -> Path | None:
     """The config.json ``Workspace.from_config(start)`` would use, or None.
 
     ``start`` may be the file itself. Otherwise, like the SDK, look for
@@ -57,7 +58,7 @@ def find_config(start: Path | str = ".") -> Path | None:
     return None
 
 
-def read_config(path: Path | str) -> dict[str, Any]:
+def read_config(path: str | os.PathLike[str]) -> dict[str, Any]:
     """The JSON object in ``path``; a TutorError naming the fix if it is not one."""
     config_path = Path(path).expanduser()
     try:

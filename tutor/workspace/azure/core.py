@@ -13,11 +13,14 @@ import json
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from tutor.errors import TutorError
 from tutor.fileio import atomic_write
 from tutor.workspace.azure.errors import explain
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from tutor.workspace.base import ComputeTarget, RunRecord, RunStatus
 
 T = TypeVar("T")
 
@@ -55,7 +58,18 @@ class AzureCore:
     cache: Path
     poll_interval: float
     on_device_code: DeviceCodeCallback | None
+    auth_method: str
     _ws: Any
+
+    if TYPE_CHECKING:  # pragma: no cover - typing only
+        # What one topic's mixin calls on another's; AzureWorkspace combines them, and mypy
+        # checks that each real definition matches the one declared here.
+        def _target(self, name: str | ComputeTarget) -> Any: ...
+        def _resolve_environment(self, environment: Any) -> Any: ...
+        def _find_model(self, name: str, version: int | str = "latest") -> Any: ...
+        def _run_handle(self, run_id: str) -> Any: ...
+        def _status_of(self, run: Any) -> RunStatus: ...
+        def get_run(self, run_id: str) -> RunRecord: ...
 
     # -- the connection ------------------------------------------------------------------
 

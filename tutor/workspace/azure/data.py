@@ -14,6 +14,7 @@ show the same ColumnProfile; it is cached per version.
 
 from __future__ import annotations
 
+import builtins  # "list" is a method name in the datastore classes
 import dataclasses
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal, Mapping, Sequence
@@ -107,7 +108,7 @@ class AzureDatastore:
         names = self._call(f"listing the datastore {self.name}", self._owner.service.list_blobs, self._datastore, clean)
         return sorted(n for n in names if n.startswith(clean))
 
-    def download(self, path: str, dest: str | Path, overwrite: bool = False) -> list[Path]:
+    def download(self, path: str, dest: str | Path, overwrite: bool = False) -> builtins.list[Path]:
         """Download the blob ``path`` or every blob under the folder ``path`` into ``dest``."""
         clean = _clean_target(path).as_posix()
         clean = "" if clean == "." else clean

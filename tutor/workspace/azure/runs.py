@@ -173,11 +173,11 @@ class RunsMixin(AzureCore):
         target = config.compute_target
         target_name = target.name if isinstance(target, ComputeTarget) else str(target or "local")
         if target_name != "local":
-            self._target(target_name)  # type: ignore[attr-defined]  # the not-found error, listing what exists
+            self._target(target_name)  # the not-found error, listing what exists
         environment = config.environment
         if isinstance(environment, EnvironmentRecord):
             environment = f"{environment.name}:{environment.version}"
-        sdk_env = self._resolve_environment(environment)  # type: ignore[attr-defined]
+        sdk_env = self._resolve_environment(environment)
         tags = naming.check_tags(config.tags)
         with quiet():
             from azureml.core import ScriptRunConfig as SdkScriptRunConfig

@@ -275,6 +275,47 @@ class AzureService:
     def set_display_name(self, run: Any, display_name: str) -> None:
         run.display_name = display_name
 
+    # -- runs logged by this process -------------------------------------------------------
+
+    @_quiet
+    def start_logging(self, experiment: Any) -> Any:
+        """``experiment.start_logging(...)``: an interactive run, with no snapshot of the current
+        folder and no ``./outputs`` folder uploaded when it ends (files go up with upload_run_file)."""
+        return experiment.start_logging(snapshot_directory=None, outputs=False)
+
+    @_quiet
+    def child_run(self, parent: Any) -> Any:
+        """``parent.child_run()``: a started run under ``parent``, in the same experiment."""
+        return parent.child_run()
+
+    @_quiet
+    def log_metrics(self, run: Any, metrics: Mapping[str, Any]) -> None:
+        """``run.log(name, value)`` per metric (``run.log_list`` for a list), then ``run.flush()``:
+        the SDK sends metrics in the background, and a reader right after must see them."""
+        for name, value in metrics.items():
+            if isinstance(value, (list, tuple)):
+                run.log_list(name, list(value))
+            else:
+                run.log(name, value)
+        run.flush()
+
+    @_quiet
+    def set_run_tags(self, run: Any, tags: dict[str, str]) -> None:
+        run.set_tags(tags)
+
+    @_quiet
+    def upload_run_file(self, run: Any, name: str, path: str) -> None:
+        """``run.upload_file(name, path)``: ``name`` is the file's path in the run ("outputs/model.pkl")."""
+        run.upload_file(name, path)
+
+    @_quiet
+    def complete_run(self, run: Any) -> None:
+        run.complete()
+
+    @_quiet
+    def fail_run(self, run: Any, error: str) -> None:
+        run.fail(error_details=error)
+
     # -- models --------------------------------------------------------------------------
     # A model: name, version, run_id, experiment_name, tags, description, created_time.
 

@@ -193,14 +193,14 @@ class ServicesMixin(AzureCore):
         models = []
         for model_id in model_ids:
             model_name, _, version = str(model_id).partition(":")
-            models.append(self._find_model(model_name, version or "latest"))  # type: ignore[attr-defined]
+            models.append(self._find_model(model_name, version or "latest"))
         if isinstance(environment, EnvironmentRecord):
             environment = f"{environment.name}:{environment.version}"
         if environment is None:
             raise TutorError("A service needs an environment with the scoring packages.",
                              'Register one (register_environment) with azureml-defaults, inference-schema, '
                              'scikit-learn and pandas, and pass environment="<its name>".')
-        sdk_env = self._resolve_environment(environment)  # type: ignore[attr-defined]
+        sdk_env = self._resolve_environment(environment)
         if not overwrite:
             existing = self._call(f"looking up the service '{name}'", self.service.get_service, self.ws, name)
             if existing is not None:

@@ -1,7 +1,7 @@
 """AzureWorkspace: the Workspace protocol on an Azure ML workspace (azureml-core, SDK v1).
 
 Assembled like the embedded workspace, one mixin per topic (compute, data, environments
-and models, runs, services), each in its own module. Every method maps to one SDK call
+and models, runs, logged runs, services), each in its own module. Every method maps to one SDK call
 where it can (see :mod:`.service`, the only module that reaches Azure); the records it
 returns are the protocol's dataclasses filled from the SDK's objects.
 """
@@ -15,14 +15,14 @@ from typing import Any, Callable, Literal, Mapping
 from tutor.workspace.azure.compute import ComputeMixin
 from tutor.workspace.azure.config import check_azure_config
 from tutor.workspace.azure.data import DataMixin
+from tutor.workspace.azure.logged import LoggedRunsMixin
 from tutor.workspace.azure.registry import RegistryMixin
-from tutor.workspace.azure.runs import RunsMixin
 from tutor.workspace.azure.services import ServicesMixin
 
 DEFAULT_POLL_SECONDS = 5.0
 
 
-class AzureWorkspace(ComputeMixin, DataMixin, RegistryMixin, RunsMixin, ServicesMixin):
+class AzureWorkspace(ComputeMixin, DataMixin, RegistryMixin, LoggedRunsMixin, ServicesMixin):
     """The Azure ML workspace named by a config.json.
 
     Nothing reaches Azure until the first call that needs it (or :meth:`connect`), so the

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable, Literal
+from typing import TYPE_CHECKING, Any, Iterable, Literal
 
 from tutor.errors import TutorError
 from tutor.workspace.local.layout import Layout
 from tutor.workspace.local.store import Store
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from tutor.workspace.base import EnvironmentCheck, EnvironmentRecord, ModelRecord, RunRecord
 
 Version = int | Literal["latest"]
 
@@ -18,6 +21,16 @@ class WorkspaceCore:
     name: str
     layout: Layout
     store: Store
+
+    if TYPE_CHECKING:  # pragma: no cover - typing only
+        # What one topic's mixin calls on another's; LocalWorkspace combines them, and mypy
+        # checks that each real definition matches the one declared here.
+        def experiment(self, name: str) -> Any: ...
+        def get_run(self, run_id: str) -> RunRecord: ...
+        def _run_row(self, run_id: str) -> Any: ...
+        def get_model(self, name: str, version: Version | str = "latest") -> ModelRecord: ...
+        def get_environment(self, name: str, version: Version | str = "latest") -> EnvironmentRecord: ...
+        def check_environment(self, name: str, version: Version | str = "latest") -> EnvironmentCheck: ...
 
 
 def loads(text: str | None, default: Any) -> Any:

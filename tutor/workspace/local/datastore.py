@@ -8,6 +8,7 @@ temporary name first so a dataset being read never sees half a file.
 
 from __future__ import annotations
 
+import builtins  # "list" is a method name in the datastore classes
 import shutil
 from pathlib import Path, PurePosixPath
 from typing import Sequence
@@ -146,7 +147,7 @@ class LocalDatastore:
                     found.append(relative)
         return sorted(found)
 
-    def download(self, path: str, dest: str | Path, overwrite: bool = False) -> list[Path]:
+    def download(self, path: str, dest: str | Path, overwrite: bool = False) -> builtins.list[Path]:
         """Copy the file ``path`` (or every file under the folder ``path``) into ``dest``.
 
         Files keep their datastore path under ``dest``, as Azure's ``download`` does.

@@ -18,7 +18,7 @@ from typing import Any, Mapping
 
 from tutor.errors import TutorError
 from tutor.workspace import naming
-from tutor.workspace.base import RunRecord, RunStatus
+from tutor.workspace.base import RunRecord, RunStatus, run_ending
 from tutor.workspace.local.core import WorkspaceCore
 from tutor.workspace.local.procs import process_start_token
 from tutor.workspace.local.scheduler import LOCAL_TARGET
@@ -26,6 +26,9 @@ from tutor.workspace.local.store import dumps, utcnow
 
 LOGGED_SCRIPT = "(logged)"
 TERMINAL = (RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELED)
+
+
+_ending = run_ending
 
 
 class LoggedRunsMixin(WorkspaceCore):
@@ -66,10 +69,11 @@ class LoggedRunsMixin(WorkspaceCore):
                          started_at: str | None = None, ended_at: str | None = None,
                          error: str | None = None) -> RunRecord:
         """A finished child run with its metrics, recorded in one go (an AutoML iteration)."""
+        final = _ending(status)
         parent = self.get_run(parent_id)
         now = utcnow()
         run_id = self._insert_logged(parent.experiment, display_name=display_name, tags=tags, parent_id=parent_id,
-                                     status=RunStatus(status), started_at=started_at or now,
+                                     status=final, started_at=started_at or now,
                                      ended_at=ended_at or now, error=error)
         if metrics:
             self.log_metrics(run_id, metrics)
@@ -115,9 +119,8 @@ class LoggedRunsMixin(WorkspaceCore):
 
     def complete_run(self, run_id: str, status: str = "Completed", error: str | None = None) -> RunRecord:
         """End a logged run: Completed, Failed (with ``error``) or Canceled."""
-        final = RunStatus(status)
-        if final not in TERMINAL:
-            raise TutorError(f"A run ends Completed, Failed or Canceled, not {status}.", "Pass one of those.")
+        final = _ending(status)
+        self._run_row(run_id)
         with self.store.write() as conn:
             conn.execute("UPDATE runs SET status = ?, ended_at = ?, error = ? WHERE id = ? AND status IN (?, ?)",
                          (final.value, utcnow(), error, run_id, RunStatus.RUNNING.value, RunStatus.PREPARING.value))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Callable, Literal
 
 from tutor.errors import TutorError
 from tutor.workspace import naming
@@ -59,6 +59,12 @@ class LocalWorkspace(ComputeMixin, DatasetsMixin, EnvironmentsMixin, LoggedRunsM
     @property
     def path(self) -> Path:
         return self.layout.root
+
+    def connect(self, on_device_code: Callable[[str], None] | None = None) -> None:
+        """Nothing to sign in to: the embedded workspace is open once constructed.
+
+        (Azure's backend signs in here; the protocol lets a step call it on either.)
+        """
 
     def write_config(self, path: str | Path) -> Path:
         """Write a config.json like Azure's (``ws.write_config``) that reopens this workspace.

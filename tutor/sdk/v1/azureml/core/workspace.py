@@ -61,7 +61,7 @@ class Workspace(Subset):
     def _wrap(cls, backend: Any, subscription_id: str = "local", resource_group: str = "local") -> "Workspace":
         ws = cls.__new__(cls)
         ws._pending_backend = backend
-        ws.__init__(subscription_id, resource_group, backend.name)
+        cls.__init__(ws, subscription_id, resource_group, backend.name)
         del ws._pending_backend
         return ws
 
@@ -247,8 +247,9 @@ def _find_by_name(name: str) -> Any:
     found = find_config(".")
     if found is not None:
         config = read_config(found)
-        if embedded_folder(config) is not None and config.get("workspace_name") == name:
-            return _backend_at(embedded_folder(config), name)
+        embedded = embedded_folder(config)
+        if embedded is not None and config.get("workspace_name") == name:
+            return _backend_at(embedded, name)
     for folder in [Path.cwd(), *Path.cwd().parents]:
         candidate = folder / ".tutor" / "workspaces" / name
         if (candidate / DB_FILE).exists():

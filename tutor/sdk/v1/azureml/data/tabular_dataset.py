@@ -92,7 +92,10 @@ class _Source:
 
         resolved = []
         for store, texts in self._groups():
-            files = resolve_paths(store.list(), texts, self.file_format, lambda t, s=store: s.local_path(t).is_file())
+            def exists(text: str, store: Any = store) -> bool:
+                return bool(store.local_path(text).is_file())
+
+            files = resolve_paths(store.list(), texts, self.file_format, exists)
             resolved.append((store, files))
         return resolved
 

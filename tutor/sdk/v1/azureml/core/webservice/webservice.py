@@ -31,7 +31,7 @@ def _time(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
 
 
-def _service_class(kind: str) -> type:
+def _service_class(kind: str) -> type[Webservice]:
     from azureml.core.webservice.aci import AciWebservice
     from azureml.core.webservice.aks import AksWebservice
 
@@ -46,11 +46,11 @@ class Webservice(Subset):
     # The snapshot azureml keeps on the object (set from the workspace's record).
     name = None
     compute_type = None
-    state = None
+    state: str | None = None
     auth_enabled = None
     token_auth_enabled = False
     tags = None
-    properties = None
+    properties: dict[str, Any] | None = None
     description = None
     created_time = None
     updated_time = None
@@ -193,7 +193,7 @@ class Webservice(Subset):
             raise WebserviceException(f"Error attempting to call webservice at {self.scoring_uri}: {error}\n"
                                       f"Current State: {self._current_state()}\nErrors: {self.error}") from None
 
-    def _current_state(self) -> str:
+    def _current_state(self) -> str | None:
         try:
             self.update_deployment_state()
         except WebserviceException:
