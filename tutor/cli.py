@@ -83,6 +83,7 @@ def start(
     data: Annotated[Optional[Path], typer.Option("--data", help="A local copy of green_taxi_data.parquet (else TUTOR_DATA, the cache, or a download).", dir_okay=False)] = None,
     yes: YesOpt = False,
     plain: PlainOpt = False,
+    exercises: Annotated[Optional[bool], typer.Option("--exercises/--no-exercises", help="Write the exercise steps' code yourself (the default at a terminal); with --yes the reference solutions run.")] = None,
 ) -> None:
     """Start the course, or continue where you stopped."""
     from tutor.progress import Progress
@@ -133,7 +134,11 @@ def start(
             progress.save()
             console.print(Text(f"aml-tutor {__version__} · learner {name} · workspace {ws_name} ({ws_kind}) · "
                                f"course folder {cdir.root}", style="dim"))
-            outcome = Wizard(course, settings, progress, console, prompter).run(lesson)
+            wizard = Wizard(course, settings, progress, console, prompter, exercises=exercises)
+            try:
+                outcome = wizard.run(lesson)
+            finally:
+                wizard.close()
         raise typer.Exit(outcome.exit_code)
 
 
@@ -245,6 +250,9 @@ def status_report(course: Any, doc: dict[str, Any]) -> dict[str, Any]:
                 "finished_at": entry.get("finished_at"),
                 "evidence": entry.get("evidence") or {},
                 "question": entry.get("question"),
+                # The exercise: how it ended (solved, skipped, open, solved-by-reference), attempts,
+                # hints, time, and the learner's accepted code. None for a step with no exercise.
+                "exercise": entry.get("exercise") if step.exercise is not None else None,
                 "error": entry.get("error") if status == "failed" else None,
                 # A failed attempt that ran: the done_when conditions its evidence did not meet.
                 "unmet": entry.get("unmet") if status == "failed" else None,
@@ -259,6 +267,18 @@ def status_report(course: Any, doc: dict[str, Any]) -> dict[str, Any]:
         "current_step": next((s["key"] for s in steps_out if s["current"]), None),
         "steps": steps_out,
     }
+
+
+def _exercise_brief(record: dict[str, Any] | None) -> str:
+    """An exercise in a few words: "solved, 2 tries, 1 hint"; "" for a step without one."""
+    if record is None:
+        return ""
+    status = str(record.get("status", "open")).replace("solved-by-reference", "reference ran")
+    tries = int(record.get("attempts", 0))
+    hints = int(record.get("hints_used", 0))
+    parts = [status] + ([f"{tries} {'try' if tries == 1 else 'tries'}"] if tries else []) + \
+        ([f"{hints} {'hint' if hints == 1 else 'hints'}"] if hints else [])
+    return ", ".join(parts)
 
 
 def _evidence_brief(evidence: dict[str, Any], limit: int = 70) -> str:
@@ -292,7 +312,7 @@ def status(
              "interrupted": ("… interrupted", "yellow"), "pending": ("· to do", "dim")}
     table = Table(title=f"{report['learner']} · workspace {report['workspace'].get('name')} "
                         f"({report['workspace'].get('kind')})", box=ui.boxes(console), title_justify="left")
-    for col in ("step", "status", "time", "tries", "hints", "evidence"):
+    for col in ("step", "status", "time", "tries", "hints", "your code", "evidence"):
         table.add_column(col, justify="right" if col in ("time", "tries", "hints") else "left",
                          no_wrap=col != "evidence", overflow="fold" if col == "evidence" else "ellipsis")
     for s in report["steps"]:
@@ -301,7 +321,7 @@ def status(
             label, style = ("→ current" if s["status"] == "pending" else label + " (current)"), "bold cyan"
         spent = s["time_spent_s"] or 0
         table.add_row(s["key"], Text(label, style=style), f"{spent:.1f}s" if spent else "", str(s["attempts"] or ""),
-                      str(s["hints_used"] or ""), _evidence_brief(s["evidence"]))
+                      str(s["hints_used"] or ""), _exercise_brief(s["exercise"]), _evidence_brief(s["evidence"]))
     console.print(table)
     t = report["totals"]
     console.print(f"{t['done']} of {t['steps']} steps done, {t['skipped']} skipped, {t['failed']} failed; "
@@ -575,9 +595,9 @@ def _python_workspace(username: str | None, workspace: str | None, course_dir: P
                          "Pass 'local' for the embedded workspace, or the path of your workspace's config.json.")
     from tutor.workspace.azure.config import embedded_folder, read_config
 
-    folder = embedded_folder(read_config(config))
-    if folder is not None:
-        return str(folder.resolve()), "embedded"
+    embedded = embedded_folder(read_config(config))
+    if embedded is not None:
+        return str(embedded.resolve()), "embedded"
     return str(config.resolve()), "azure"
 
 

@@ -13,9 +13,12 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tutor.errors import LessonError
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from tutor.exercises.spec import Exercise
 
 # Variables a lesson may use in its parameters, code and explanations.
 TEMPLATE_VARIABLES = frozenset({"username", "workspace", "course_dir"})
@@ -138,6 +141,8 @@ class Step:
     done_when: tuple[Check, ...] = ()
     # Course-day reference, e.g. "Day 1, step 7", shown in the header.
     ref: str = ""
+    # The learner writes the step's code (see tutor.exercises).
+    exercise: Exercise | None = None
 
     @property
     def key(self) -> str:
@@ -318,7 +323,8 @@ def _parse_check(text: Any, path: Path, where: str) -> Check:
     return Check(key=match.group("key"), op=match.group("op"), value=_literal(match.group("value")), source=text)
 
 
-STEP_FIELDS = {"id", "title", "explanation", "action", "params", "code", "hints", "question", "done_when", "ref"}
+STEP_FIELDS = {"id", "title", "explanation", "action", "params", "code", "hints", "question", "done_when", "ref",
+               "exercise"}
 LESSON_FIELDS = {"id", "title", "day", "order", "summary", "steps"}
 
 
@@ -395,6 +401,15 @@ def load_lesson(path: Path, actions: dict[str, Any] | None = None) -> Lesson:
         if not isinstance(checks_raw, list):
             raise _fail(path, where, "'done_when' must be a list of strings.")
         checks = tuple(_parse_check(c, path, where) for c in checks_raw)
+        exercise = None
+        if "exercise" in raw_step:
+            from tutor.exercises.spec import parse_exercise
+
+            exercise = parse_exercise(raw_step["exercise"], lambda reason: _fail(path, where, reason),
+                                      bool(str(code.get("python", "")).strip()))
+            _check_templates({"task": exercise.task, "scaffold": exercise.scaffold, "hints": list(exercise.hints),
+                              "needs": exercise.needs, "checks": [c.params for c in exercise.checks]},
+                             path, where, "exercise")
         steps.append(
             Step(
                 id=step_id,
@@ -408,6 +423,7 @@ def load_lesson(path: Path, actions: dict[str, Any] | None = None) -> Lesson:
                 question=question,
                 done_when=checks,
                 ref=str(raw_step.get("ref", "")),
+                exercise=exercise,
             )
         )
     return Lesson(

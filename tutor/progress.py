@@ -14,7 +14,7 @@ import json
 import re
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Self
 
 from tutor import __version__
 from tutor.errors import ProgressError
@@ -264,7 +264,7 @@ class Progress:
         workspace_name: str = "",
         lock: bool = True,
         create: bool = True,
-    ) -> "Progress":
+    ) -> Self:
         if not create and not path.is_file():
             raise _no_progress(path, username)
         guard = ProgressLock(path) if lock else None
@@ -293,7 +293,7 @@ class Progress:
             self._lock.release()
             self._lock = None
 
-    def __enter__(self) -> "Progress":
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -409,6 +409,31 @@ class Progress:
     def record_hint(self, key: str) -> None:
         entry = self._entry(key)
         entry["hints_used"] = int(entry.get("hints_used", 0)) + 1
+        self.save()
+
+    def record_exercise(self, key: str, *, status: str | None = None, code: str | None = None,
+                        attempt: bool = False, hint: bool = False, solution_shown: bool = False,
+                        seconds: float = 0.0) -> None:
+        """What the learner did in a step's exercise: attempts, hints, time, how it ended, their code.
+
+        ``code`` is the learner's accepted code, already scrubbed of anything that looks like a
+        key (see tutor.exercises.runner.scrub_code); it is scrubbed here once more by name.
+        """
+        entry = self._entry(key)
+        record = entry.setdefault("exercise", {"status": "open", "attempts": 0, "hints_used": 0,
+                                               "time_spent_s": 0.0})
+        if attempt:
+            record["attempts"] = int(record.get("attempts", 0)) + 1
+        if hint:
+            record["hints_used"] = int(record.get("hints_used", 0)) + 1
+        if solution_shown:
+            record["solution_shown"] = True
+        if seconds:
+            record["time_spent_s"] = round(float(record.get("time_spent_s", 0.0)) + seconds, 1)
+        if status is not None:
+            record["status"] = status
+        if code is not None:
+            record["code"] = code[:20000]
         self.save()
 
     def record_answer(self, key: str, *, given: str, correct: bool) -> None:

@@ -54,7 +54,8 @@ class Outcome:
 
 class Wizard:
     def __init__(self, course: Course, settings: Settings, progress: Progress, console: Console,
-                 prompter: Prompter, *, workspace_factory: Callable[[Settings], Any] | None = None) -> None:
+                 prompter: Prompter, *, workspace_factory: Callable[[Settings], Any] | None = None,
+                 exercises: bool | None = None, kernel_factory: Callable[[], Any] | None = None) -> None:
         self.course = course
         self.settings = settings
         self.progress = progress
@@ -64,6 +65,15 @@ class Wizard:
         self._workspace: Any = None
         self._reporter: Any = None  # the running step's reporter, paused while a prompt asks
         self._order = [s.key for s in course.steps]
+        # Exercise steps: the learner writes the code. On by default at a terminal; elsewhere
+        # (--yes, a pipe) only when asked, and then the reference solutions run without one.
+        if exercises is None:
+            from tutor.prompts import QuestionaryPrompter
+
+            exercises = isinstance(prompter, QuestionaryPrompter)
+        self.exercises = exercises
+        self._kernel_factory = kernel_factory
+        self._runner: Any = None
 
     # -- helpers ---------------------------------------------------------------------
     def variables(self) -> dict[str, str]:
@@ -123,7 +133,21 @@ class Wizard:
                 index += 1
                 continue
             try:
-                ok = self._run_step(step)
+                adopt = False
+                if step.exercise is not None and self.exercises:
+                    attempt = self._exercise(step)
+                    if attempt == QUIT:
+                        self._saved_message(step)
+                        return Outcome(finished=False, quit=True)
+                    if attempt == BACK:
+                        index = max(0, index - 1)
+                        continue
+                    if attempt is None:  # the exercise could not start or its solution failed
+                        if not self.prompter.interactive:
+                            return Outcome(finished=False, failed_step=step.key)
+                        continue
+                    adopt = True
+                ok = self._run_step(step, adopt=adopt)
             except Quit as stop:
                 self._saved_message(step)
                 return Outcome(finished=False, quit=True, interrupted=isinstance(stop, Interrupted))
@@ -134,6 +158,43 @@ class Wizard:
         self._all_done(steps)
         return Outcome(finished=True)
 
+    # -- exercises -----------------------------------------------------------------------
+    def _exercise_runner(self) -> Any:
+        if self._runner is None:
+            from tutor.exercises.runner import ExerciseRunner
+
+            self._runner = ExerciseRunner(self.console, self.prompter, self.progress, self.settings,
+                                          self.variables, self._open_workspace, self._kernel_factory)
+        return self._runner
+
+    def _open_workspace(self) -> Any:
+        if self._workspace is None:
+            ctx = self._context_for_workspace()
+            self._workspace = ctx.workspace
+        return self._workspace
+
+    def _context_for_workspace(self) -> StepContext:
+        return StepContext(settings=self.settings, workspace_factory=self.workspace_factory)
+
+    def _exercise(self, step: Step) -> str | None:
+        """The learner writes the step's code; SOLVED/SKIPPED, BACK, QUIT, or None when it failed."""
+        from tutor.exercises.runner import SKIPPED, SOLVED
+
+        try:
+            attempt = self._exercise_runner().run(step, self.progress.outputs(self._order))
+        except (StepFailed, TutorError) as exc:
+            self._failed(step, exc.what, exc.fix, time.monotonic())
+            return None
+        if attempt.status in (SOLVED, SKIPPED):
+            return attempt.status
+        return attempt.status  # BACK or QUIT
+
+    def close(self) -> None:
+        """Stop the exercise kernel, if one was started."""
+        if self._runner is not None:
+            self._runner.close()
+            self._runner = None
+
     def _ask_what_to_do(self, step: Step, index: int, total: int) -> str:
         status = self.progress.status(step.key)
         header = f"Step {index + 1} of {total} · {step.key}"
@@ -141,7 +202,8 @@ class Wizard:
             header += f" · {status}"
         ui.step_panel(self.console, header=header, title=step.title,
                       explanation=render(step.explanation, self.variables()),
-                      code={lang: render(code, self.variables()) for lang, code in step.code.items()}, ref=step.ref)
+                      code={} if step.exercise is not None and self.exercises and self.prompter.interactive
+                      else {lang: render(code, self.variables()) for lang, code in step.code.items()}, ref=step.ref)
         if not self.prompter.interactive:
             return RUN
         done = status == "done"
@@ -204,7 +266,7 @@ class Wizard:
         with self._paused():
             return self.prompter.text(question, default, validate)
 
-    def _run_step(self, step: Step) -> bool:
+    def _run_step(self, step: Step, adopt: bool = False) -> bool:
         spec = get_action(step.action)
         started = time.monotonic()
         result: StepResult | None = None
@@ -214,6 +276,7 @@ class Wizard:
                 self._reporter = reporter
                 try:
                     ctx = self._context(step, reporter)
+                    ctx.adopt = adopt
                     result = spec.func(ctx)
                 finally:
                     self._reporter = None
@@ -237,6 +300,12 @@ class Wizard:
             return False
         duration = time.monotonic() - started
         ui.show_items(self.console, result.display)
+        if adopt and self._runner is not None:
+            problem = self._runner.post_checks(step, self.progress.outputs(self._order), result.evidence)
+            if problem:
+                self._failed(step, f"Not yet: {problem}.", "Look at your code's result and try the exercise again.",
+                             started, evidence=result.evidence, unmet=[problem])
+                return False
         failed = [c for c in step.done_when if not c.holds(result.evidence)]
         if failed:
             shown = "; ".join(c.source for c in failed)

@@ -181,15 +181,18 @@ def rehearse(paths: list[Path] | None, data_path: Path | None, console: Console,
         with progress:
             progress.listener, progress.started = ended, started
             wizard = Wizard(course, settings, progress, quiet, AutoPrompter(quiet))
-            for lesson in lessons:
-                while True:
-                    result = wizard.run(lesson.id)
-                    if result.interrupted:
-                        raise KeyboardInterrupt
-                    if result.failed_step is None:
-                        break
-                    # Go on as a learner who skips the step would; its outcome is already recorded.
-                    progress.mark_skipped(result.failed_step)
+            try:
+                for lesson in lessons:
+                    while True:
+                        result = wizard.run(lesson.id)
+                        if result.interrupted:
+                            raise KeyboardInterrupt
+                        if result.failed_step is None:
+                            break
+                        # Go on as a learner who skips the step would; its outcome is already recorded.
+                        progress.mark_skipped(result.failed_step)
+            finally:
+                wizard.close()
     finally:
         if scratch is None:
             from tutor.serving import stop_all

@@ -125,6 +125,9 @@ class StepContext:
     # The step (course-wide id) that produced each of ``outputs``, for messages that send the
     # learner back to it.
     output_steps: dict[str, str] = field(default_factory=dict)
+    # True when the learner's own code (an exercise) has already made what this step makes:
+    # the action finds it in the workspace instead of making it again.
+    adopt: bool = False
     progress: Reporter = field(default_factory=NullReporter)
     # Answers a yes/no question; the wizard wires it to a prompt (or the default with --yes).
     confirm: Callable[[str, bool], bool] = lambda question, default: default
@@ -150,7 +153,7 @@ class StepContext:
         return self.settings.username
 
     @property
-    def workspace(self) -> Any:
+    def workspace(self) -> Workspace:
         """The learner's workspace, opened on first use."""
         if self._workspace is None:
             factory = self.workspace_factory
@@ -162,12 +165,12 @@ class StepContext:
         return self._workspace
 
     @workspace.setter
-    def workspace(self, value: Any) -> None:
+    def workspace(self, value: Workspace) -> None:
         """Use this (already open) workspace instead of opening one."""
         self._workspace = value
 
     @property
-    def opened_workspace(self) -> Any:
+    def opened_workspace(self) -> Workspace | None:
         """The workspace if a step has opened it (or one was given), else None; never opens one."""
         return self._workspace
 

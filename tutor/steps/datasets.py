@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tutor.display import Facts, Histogram, Note, Table
+from tutor.display import Display, Facts, Histogram, Note, Table
 from tutor.errors import StepFailed
 from tutor.steps import action
 from tutor.steps.base import StepContext, StepResult
@@ -40,11 +40,14 @@ def register(ctx: StepContext) -> StepResult:
     """Register a tabular dataset from datastore files (a new version each time) and show its profile."""
     ws = ctx.workspace
     paths = ctx.param("path")
-    record = ws.register_tabular_dataset(
-        ctx.param("name"), paths if isinstance(paths, list) else [paths],
-        description=ctx.param("description", ""), tags=ctx.param("tags") or {},
-        create_new_version=True, file_format=ctx.param("file_format", "csv"),
-    )
+    if ctx.adopt:  # the learner registered it: the newest version is theirs
+        record = ws.get_dataset(ctx.param("name"), "latest")
+    else:
+        record = ws.register_tabular_dataset(
+            ctx.param("name"), paths if isinstance(paths, list) else [paths],
+            description=ctx.param("description", ""), tags=ctx.param("tags") or {},
+            create_new_version=True, file_format=ctx.param("file_format", "csv"),
+        )
     profile = ws.dataset_profile(record.name, record.version)
     rows = [[c.name, c.kind, _short(c.min), _short(c.max), _short(c.mean), c.missing, c.distinct,
              Histogram(tuple(c.histogram))] for c in profile.columns]
@@ -75,16 +78,23 @@ def _short(value):
 def environment(ctx: StepContext) -> StepResult:
     """Define an environment (the packages a run needs) and check this machine has them."""
     ws = ctx.workspace
-    record = ws.register_environment(ctx.param("name"), ctx.param("pip_packages"),
-                                     ctx.param("conda_packages") or (), ctx.param("python_version"))
+    if ctx.adopt:  # the learner registered it: the newest version is theirs
+        record = ws.get_environment(ctx.param("name"), "latest")
+    else:
+        record = ws.register_environment(ctx.param("name"), ctx.param("pip_packages"),
+                                         ctx.param("conda_packages") or (), ctx.param("python_version"))
     check = ws.check_environment(record.name, record.version)
     rows = [[pkg, check.installed.get(_base(pkg), "")] for pkg in record.pip_packages]
-    display = [Table(f"Environment {record.name} version {record.version}", ["package", "installed here"], rows)]
+    display: list[Display] = [Table(f"Environment {record.name} version {record.version}",
+                                    ["package", "installed here"], rows)]
     if check.provided_by_workspace:
         display.append(Note("Provided by the embedded workspace: " + ", ".join(check.provided_by_workspace), "info"))
-    if not check.ok:
+    if check.missing or check.wrong_version:
         raise StepFailed(check.shortfall,
                          f"Install them with: {check.install_command}  — then run this step again.")
+    if not check.python_ok:  # noted, not enforced: runs here use this machine's Python
+        display.append(Note(f"The environment names another Python than this machine's; runs here use "
+                            f"{check.python_found}, and on Azure the image has the version it names.", "info"))
     return StepResult(
         evidence={"name": record.name, "version": record.version, "packages": len(record.pip_packages), "ok": True},
         outputs={"environment": record.name},

@@ -88,13 +88,16 @@ def deploy_service(ctx: StepContext) -> StepResult:
     ws = ctx.workspace
     name = ctx.param("name")
     started = time.monotonic()
-    record = ws.deploy_service(
-        name, [_model_id(ctx)], _entry_script(ctx), environment=ctx.param("environment"),
-        kind=ctx.param("kind", "ACI"), cpu_cores=float(ctx.param("cpu_cores", 1.0)),
-        memory_gb=float(ctx.param("memory_gb", 0.5)), replicas=int(ctx.param("replicas", 1)),
-        auth_enabled=bool(ctx.param("auth_enabled", True)), tags=ctx.param("tags") or {},
-        description=ctx.param("description", ""), overwrite=True,
-    )
+    if ctx.adopt:  # the learner deployed it: wait for their deployment
+        record = ws.get_service(name)
+    else:
+        record = ws.deploy_service(
+            name, [_model_id(ctx)], _entry_script(ctx), environment=ctx.param("environment"),
+            kind=ctx.param("kind", "ACI"), cpu_cores=float(ctx.param("cpu_cores", 1.0)),
+            memory_gb=float(ctx.param("memory_gb", 0.5)), replicas=int(ctx.param("replicas", 1)),
+            auth_enabled=bool(ctx.param("auth_enabled", True)), tags=ctx.param("tags") or {},
+            description=ctx.param("description", ""), overwrite=True,
+        )
     ctx.progress.status(f"{name}: {record.state}")
     record = ws.wait_for_service(name, on_log_line=ctx.progress.log, timeout=float(ctx.param("timeout_s", 120)))
     seconds = time.monotonic() - started
@@ -269,6 +272,9 @@ def scale_out(ctx: StepContext) -> StepResult:
                       cpu_cores=1.0, memory_gb=0.5, auth_enabled=True, overwrite=True,
                       description="extra credit: replicas behind one port")
     record = ws.wait_for_service(name, on_log_line=ctx.progress.log)
+    if not record.scoring_uri:
+        raise StepFailed(f"The service {name} has no scoring URI.", "Read its log (tutor predict, then :logs).")
+    uri: str = record.scoring_uri
     key = ws.service_keys(name)[0]
     headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
     body = {"data": sample_trips(ctx)[:1]}
@@ -280,7 +286,7 @@ def scale_out(ctx: StepContext) -> StepResult:
             session = sessions[index]
             done = 0
             for _ in range(total // concurrency):
-                if session.post(record.scoring_uri, json=body, headers=headers, timeout=30).ok:
+                if session.post(uri, json=body, headers=headers, timeout=30).ok:
                     done += 1
             return done
 
@@ -364,7 +370,9 @@ def cleanup(ctx: StepContext) -> StepResult:
         remove = ctx.confirm(
             f"Delete these {len(listing)} resources now? (On Azure they cost money while they exist; "
             "keep them if you still want to call your service.)", False)
-    removed, problems, kept = [], [], []
+    removed: list[str] = []
+    problems: list[str] = []
+    kept: list[str] = []
     if remove:
         removed, problems = remove_resources(ws, services, clusters)
     else:

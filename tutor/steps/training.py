@@ -60,6 +60,8 @@ def submit(ctx: StepContext) -> StepResult:
     # An interrupted earlier attempt may have left runs going: reattach to those still alive
     # or completed, and submit only the missing, failed or canceled ones.
     previous: dict[str, str] = dict(ctx.resume.get("runs") or {})
+    if ctx.adopt:  # the learner submitted them: the newest run with each entry's arguments
+        previous.update(_learners_runs(ws, experiment, specs))
     runs = []
     reattached = 0
     for index, spec in enumerate(specs):
@@ -140,6 +142,18 @@ def submit(ctx: StepContext) -> StepResult:
         display=display,
         summary=f"{len(final)} run(s) of {experiment} completed on {compute}.",
     )
+
+
+def _learners_runs(ws: Any, experiment: str, specs: list[dict[str, Any]]) -> dict[str, str]:
+    """{entry name: id of the newest run of ``experiment`` with that entry's arguments}."""
+    found: dict[str, str] = {}
+    records = sorted(ws.list_runs(experiment), key=lambda r: r.submitted_at)
+    for index, spec in enumerate(specs):
+        wanted = [str(a) for a in spec.get("arguments", [])]
+        matching = [r for r in records if [str(a) for a in r.arguments] == wanted]
+        if matching:
+            found[spec.get("name") or f"run {index + 1}"] = matching[-1].id
+    return found
 
 
 def _require_compute(ctx: StepContext, ws: Any, compute: str) -> None:
@@ -271,8 +285,12 @@ def register_model(ctx: StepContext) -> StepResult:
     for name, value in metrics.items():
         if isinstance(value, (int, float)):
             tags.setdefault(name, f"{value:.4f}" if isinstance(value, float) else str(value))
-    model = ws.register_model(ctx.param("name"), rel, run_id=run_id, tags=tags,
-                              description=ctx.param("description", ""))
+    if ctx.adopt:  # the learner registered it: the newest version is theirs
+        model = ws.get_model(ctx.param("name"), "latest")
+        run_id = model.run_id or run_id
+    else:
+        model = ws.register_model(ctx.param("name"), rel, run_id=run_id, tags=tags,
+                                  description=ctx.param("description", ""))
     versions = [m.version for m in ws.list_models(model.name)]
     save_as = ctx.param("save_as") or "model"
     return StepResult(

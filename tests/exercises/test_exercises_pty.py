@@ -1,0 +1,104 @@
+"""Exercises through a real pseudo-terminal: the learner types code, checks look at what it did.
+
+Driven as a learner would: a wrong answer gets the specific message and a hint, a correct answer
+written differently from the reference passes, Ctrl-C stops a `while True:` loop and the prompt
+comes back, `skip` runs the reference and records the exercise as skipped.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pexpect
+import pytest
+
+from tutor_testing import run_tutor, tutor_env
+
+
+def spawn(course: Path, data: Path, lesson: str) -> pexpect.spawn:
+    env = tutor_env(data)
+    env["TERM"] = "xterm"
+    child = pexpect.spawn(sys.executable, ["-m", "tutor", "start", "-u", "eve", "-w", "local", "-C", str(course), "--lesson", lesson],
+                          env=env, encoding="utf-8", timeout=60, dimensions=(40, 120))
+    return child
+
+
+def progress(course: Path) -> dict:
+    return json.loads((course / "progress" / "eve.json").read_text())["steps"]
+
+
+def type_code(child: pexpect.spawn, *lines: str) -> None:
+    for line in lines:
+        child.send(line + "\r")
+    child.send("\r")  # an empty line runs it
+
+
+def test_a_wrong_answer_is_told_what_is_missing_and_a_different_right_one_passes(data_path: Path,
+                                                                                  course_dir: Path) -> None:
+    child = spawn(course_dir, data_path, "day1-setup")
+    try:
+        child.expect("What next")
+        child.send("\r")  # run this step
+        child.expect("Your turn")
+        child.expect(">>>")
+        type_code(child, "ws = 42")
+        child.expect("Not yet")
+        child.expect("is a int, not a Workspace")
+        child.expect("Hint:")
+        # Written unlike the reference: a module alias and no print.
+        type_code(child, "import azureml.core as core", "ws = core.Workspace.from_config()")
+        child.expect("That works")
+        child.expect("What next")  # the next step (write-config) asks
+        child.send("q")
+        child.send("\r")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close(force=True)
+    entry = progress(course_dir)["day1-setup/connect"]
+    assert entry["status"] == "done"
+    record = entry["exercise"]
+    assert record["status"] == "solved" and record["attempts"] == 2 and record["hints_used"] == 1
+    assert "core.Workspace.from_config()" in record["code"]
+    shown = run_tutor(["status", "-u", "eve", "-C", str(course_dir)])
+    assert "solved, 2 tries, 1 hint" in shown.stdout, shown.stdout
+
+
+def test_ctrl_c_stops_a_runaway_loop_and_skip_runs_the_reference(data_path: Path, course_dir: Path) -> None:
+    done = run_tutor(["start", "--yes", "-u", "eve", "-C", str(course_dir), "--lesson", "day1-setup"],
+                     data=data_path, timeout=300)
+    assert done.returncode == 0, done.stdout[-2000:]
+    child = spawn(course_dir, data_path, "day1-compute")
+    try:
+        child.expect("What next")
+        child.send("\r")
+        child.expect("Your turn")
+        child.expect(">>>")
+        type_code(child, "n = 0", "while True:", "    n += 1")
+        child.send("\r")
+        import time
+
+        time.sleep(1.5)
+        child.sendintr()
+        child.expect("Stopped")
+        child.expect(">>>")
+        # The kernel survived with its names: n kept counting until the interrupt.
+        type_code(child, "print('counted', n > 0)")
+        child.expect("counted True")
+        child.expect("Not yet")  # still no `exp`
+        child.expect(">>>")
+        child.send("skip\r")
+        child.expect("What next")  # the cluster exercise's step
+        child.send("q")
+        child.send("\r")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close(force=True)
+    steps = progress(course_dir)
+    assert steps["day1-compute/experiment"]["status"] == "done"
+    assert steps["day1-compute/experiment"]["exercise"]["status"] == "skipped"
+    from tutor.workspace.local import LocalWorkspace
+
+    ws = LocalWorkspace(course_dir / ".tutor" / "workspaces" / "eve-ws", "eve-ws", create=False)
+    assert "eve-taxi-experiment-r" in [e.name for e in ws.list_experiments()]

@@ -1,0 +1,1 @@
+"""Exercises: the learner writes a step's code at the tutor's prompt, and checks look at what it did."""
