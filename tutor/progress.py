@@ -317,12 +317,7 @@ class Progress:
 
     def outputs(self, order: Iterable[str]) -> dict[str, Any]:
         """The outputs of every done step, later steps winning, in course ``order``."""
-        merged: dict[str, Any] = {}
-        for key in order:
-            entry = self.steps.get(key)
-            if entry and entry.get("status") == "done":
-                merged.update(entry.get("outputs") or {})
-        return merged
+        return {name: self.steps[key]["outputs"][name] for name, key in self.output_sources(order).items()}
 
     def output_sources(self, order: Iterable[str]) -> dict[str, str]:
         """For each output in :meth:`outputs`, the key of the step that produced it."""

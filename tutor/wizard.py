@@ -114,6 +114,17 @@ class Wizard:
                 self.console.print(Rule(f"Day {lesson.day} · {lesson.title}", style="blue"))
                 shown_lesson = lesson.id
             choice = self._ask_what_to_do(step, index, len(steps))
+            adopt = False
+            if choice == RUN and self._is_exercise(step):
+                attempt = self._exercise(step)
+                if attempt is None:  # the exercise could not start or its solution failed
+                    if not self.prompter.interactive:
+                        return Outcome(finished=False, failed_step=step.key)
+                    continue
+                if attempt in (QUIT, BACK):
+                    choice = attempt  # handled below, as the same choice from the menu
+                else:
+                    adopt = True  # solved or skipped: the action finds what the code made
             if choice == QUIT:
                 self._saved_message(step)
                 return Outcome(finished=False, quit=True)
@@ -133,20 +144,6 @@ class Wizard:
                 index += 1
                 continue
             try:
-                adopt = False
-                if step.exercise is not None and self.exercises:
-                    attempt = self._exercise(step)
-                    if attempt == QUIT:
-                        self._saved_message(step)
-                        return Outcome(finished=False, quit=True)
-                    if attempt == BACK:
-                        index = max(0, index - 1)
-                        continue
-                    if attempt is None:  # the exercise could not start or its solution failed
-                        if not self.prompter.interactive:
-                            return Outcome(finished=False, failed_step=step.key)
-                        continue
-                    adopt = True
                 ok = self._run_step(step, adopt=adopt)
             except Quit as stop:
                 self._saved_message(step)
@@ -167,27 +164,24 @@ class Wizard:
                                           self.variables, self._open_workspace, self._kernel_factory)
         return self._runner
 
+    def _is_exercise(self, step: Step) -> bool:
+        """Whether the learner writes this step's code (it has an exercise, and exercises are on)."""
+        return step.exercise is not None and self.exercises
+
     def _open_workspace(self) -> Any:
         if self._workspace is None:
-            ctx = self._context_for_workspace()
-            self._workspace = ctx.workspace
+            self._workspace = StepContext(settings=self.settings, workspace_factory=self.workspace_factory).workspace
         return self._workspace
 
-    def _context_for_workspace(self) -> StepContext:
-        return StepContext(settings=self.settings, workspace_factory=self.workspace_factory)
-
     def _exercise(self, step: Step) -> str | None:
-        """The learner writes the step's code; SOLVED/SKIPPED, BACK, QUIT, or None when it failed."""
-        from tutor.exercises.runner import SKIPPED, SOLVED
-
+        """The learner writes the step's code: "solved", "skipped", BACK, QUIT, or None when it failed."""
         try:
-            attempt = self._exercise_runner().run(step, self.progress.outputs(self._order))
+            return self._exercise_runner().run(step, self.progress.outputs(self._order)).status
+        except Quit:  # Ctrl-D or Ctrl-C at the code prompt
+            return QUIT
         except (StepFailed, TutorError) as exc:
             self._failed(step, exc.what, exc.fix, time.monotonic())
             return None
-        if attempt.status in (SOLVED, SKIPPED):
-            return attempt.status
-        return attempt.status  # BACK or QUIT
 
     def close(self) -> None:
         """Stop the exercise kernel, if one was started."""
@@ -202,7 +196,7 @@ class Wizard:
             header += f" · {status}"
         ui.step_panel(self.console, header=header, title=step.title,
                       explanation=render(step.explanation, self.variables()),
-                      code={} if step.exercise is not None and self.exercises and self.prompter.interactive
+                      code={} if self._is_exercise(step) and self.prompter.interactive
                       else {lang: render(code, self.variables()) for lang, code in step.code.items()}, ref=step.ref)
         if not self.prompter.interactive:
             return RUN

@@ -235,17 +235,22 @@ def service(probe: Probe, p: dict[str, Any]) -> str | None:
 @check("no_service", required=("names",))
 def no_service(probe: Probe, p: dict[str, Any]) -> str | None:
     """None of ``names`` is deployed any more."""
-    left = sorted({s.name for s in probe.workspace.list_services()} & set(p["names"]))
-    if left:
-        return f"{', '.join(left)} still " + ("runs" if len(left) == 1 else "run") + " (service.delete())"
-    return None
+    return _still_there({s.name for s in probe.workspace.list_services()}, p["names"], "the service",
+                        "the services", ("runs", "run"), "service.delete()")
 
 
 @check("no_compute", required=("names",))
 def no_compute(probe: Probe, p: dict[str, Any]) -> str | None:
     """None of the compute targets ``names`` exists any more."""
-    left = sorted({c.name for c in probe.workspace.list_compute()} & set(p["names"]))
-    if left:
-        return f"the compute {'target' if len(left) == 1 else 'targets'} {', '.join(left)} still " + \
-            ("exists" if len(left) == 1 else "exist") + " (target.delete())"
-    return None
+    return _still_there({c.name for c in probe.workspace.list_compute()}, p["names"], "the compute target",
+                        "the compute targets", ("exists", "exist"), "target.delete()")
+
+
+def _still_there(existing: set[str], names: list[str], one: str, many: str, verbs: tuple[str, str],
+                 how: str) -> str | None:
+    """"the service X still runs (service.delete())" for what of ``names`` is still there, else None."""
+    left = sorted(existing & set(names))
+    if not left:
+        return None
+    single = len(left) == 1
+    return f"{one if single else many} {', '.join(left)} still {verbs[0] if single else verbs[1]} ({how})"

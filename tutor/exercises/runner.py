@@ -27,7 +27,7 @@ from tutor.errors import StepFailed
 from tutor.exercises.checks import Probe, run_check
 from tutor.exercises.prompt import HELP, command_of, edit_in_editor, read_code_lines, read_code_terminal
 from tutor.lessons import Step, render
-from tutor.prompts import PlainPrompter, QuestionaryPrompter, Quit
+from tutor.prompts import QuestionaryPrompter, Quit
 
 SOLVED, SKIPPED, BACK, QUIT = "solved", "skipped", "back", "quit"
 RUNNING_REFERENCE = "running-reference"  # recorded while the reference solution runs
@@ -154,17 +154,14 @@ class ExerciseRunner:
                 self.progress.record_exercise(step.key, status="solved-by-reference")
                 return Attempt(SOLVED, solution)
             self.progress.record_exercise(step.key, status=RUNNING_REFERENCE)
-            problem = self._try(step, solution, outputs)
-            if problem:
-                raise StepFailed(f"The reference solution did not pass its checks: {problem}.",
-                                 "This is a fault in the lesson: tell your instructor.")
-            self.progress.record_exercise(step.key, status="solved-by-reference", code=None)
+            self._run_reference(step, solution, outputs)
+            self.progress.record_exercise(step.key, status="solved-by-reference")
             return Attempt(SOLVED, solution)
         hints = [render(h, self.variables()) for h in (*exercise.hints, *step.hints)]
         draft = render(exercise.scaffold, self.variables()).strip("\n")
         started = time.monotonic()
         while True:
-            answer = self._ask(draft)
+            answer = self._ask()
             command = command_of(answer) if answer else None
             if command == "help" or not answer.strip():
                 self.console.print(Text(HELP, style="dim"))
@@ -183,10 +180,7 @@ class ExerciseRunner:
                 self.progress.record_exercise(step.key, solution_shown=True)
                 continue
             if command == "skip":
-                problem = self._try(step, solution, outputs)
-                if problem:
-                    raise StepFailed(f"The reference solution did not pass its checks: {problem}.",
-                                     "This is a fault in the lesson: tell your instructor.")
+                self._run_reference(step, solution, outputs)
                 self.progress.record_exercise(step.key, status="skipped", seconds=time.monotonic() - started)
                 return Attempt(SKIPPED, solution)
             if command == "edit":
@@ -209,7 +203,14 @@ class ExerciseRunner:
                 self.console.print(Text.assemble(("Not yet: ", "bold yellow"), problem.rstrip(".") + "."))
                 self._hint(step, hints)
 
-    def _ask(self, draft: str) -> str:
+    def _run_reference(self, step: Step, solution: str, outputs: dict[str, Any]) -> None:
+        """Run the reference solution; a solution that fails its own checks is the lesson's fault."""
+        problem = self._try(step, solution, outputs)
+        if problem is not None:
+            raise StepFailed(f"The reference solution did not pass its checks: {problem or 'it raised'}.",
+                             "This is a fault in the lesson: tell your instructor.")
+
+    def _ask(self) -> str:
         history = self.settings.course_dir.root / ".tutor" / "exercise_history"
         try:
             if isinstance(self.prompter, QuestionaryPrompter):
