@@ -54,6 +54,32 @@ def _short_repr(value: Any) -> str:
     return text if len(text) <= 200 else text[:197] + "..."
 
 
+def _default_config(config: str) -> None:
+    """Make ``Workspace.from_config()`` read the tutor's config.json, wherever it is.
+
+    The SDK looks for config.json in the current folder (the course folder) and its parents;
+    the config the tutor was given may be elsewhere, and the learner's code must reach the
+    workspace the tutor checks. So a call with neither ``path`` nor ``_file_name`` reads that
+    file; a call that names its own path or file name searches as the SDK does. The wrapper
+    keeps the SDK's signature and docstring (``inspect.signature``, ``help()``), and nothing
+    is written to the course folder.
+    """
+    import functools
+
+    from azureml.core import Workspace
+
+    given = os.path.abspath(config)
+    original = Workspace.from_config
+
+    @functools.wraps(original)
+    def from_config(path: Any = None, auth: Any = None, _logger: Any = None, _file_name: Any = None) -> Any:
+        if path is None and _file_name is None:
+            path = given
+        return original(path=path, auth=auth, _logger=_logger, _file_name=_file_name)
+
+    Workspace.from_config = staticmethod(from_config)
+
+
 def _type_name(value: Any) -> str:
     kind = type(value)
     return f"{kind.__module__}.{kind.__qualname__}"
@@ -166,6 +192,7 @@ def main(argv: list[str] | None = None) -> int:
             print("azureml-core is not installed: pip install 'aml-tutor[azure]' (Python 3.11 or older).",
                   file=sys.stderr)
             return 2
+        _default_config(options.azure)
     sys.path.insert(0, os.getcwd())
     Kernel(reply).serve(requests)
     return 0

@@ -117,6 +117,10 @@ class ServicesMixin(AzureCore):
         error = getattr(service, "error", None)
         if error:
             record.properties["error"] = error if isinstance(error, (str, dict)) else str(error)
+            # "reason" is what a Failed service's record says on both backends (the exercise
+            # check, the deployment step and the CLI read it): Azure's error message.
+            message = error.get("message") or error.get("code") if isinstance(error, dict) else None
+            record.properties["reason"] = str(message or error)
         if not record.created_at:
             record.created_at = iso(getattr(service, "created_time", None))
         record.updated_at = _now()
