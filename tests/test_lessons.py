@@ -9,7 +9,7 @@ import pytest
 
 from tutor.errors import LessonError
 from tutor.lessons import Check, load_course, load_lesson
-from tutor_testing import run_tutor
+from tutor_testing import flat, run_tutor
 
 GOOD_STEP = """
 [[steps]]
@@ -100,7 +100,7 @@ def test_lessons_check_command_reports_a_bad_file_without_traceback(tmp_path: Pa
     bad = write(tmp_path, header() + GOOD_STEP.replace("data.prepare", "data.nonsense"))
     result = run_tutor(["lessons", "check", str(bad)])
     assert result.returncode == 3
-    assert "unknown action 'data.nonsense'" in result.stdout + result.stderr
+    assert "unknown action 'data.nonsense'" in flat(result.stdout + result.stderr)
     assert "Traceback" not in result.stdout + result.stderr
     good = run_tutor(["lessons", "check"])
     assert good.returncode == 0, good.stderr

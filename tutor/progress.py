@@ -408,7 +408,7 @@ class Progress:
 
     def record_exercise(self, key: str, *, status: str | None = None, code: str | None = None,
                         attempt: bool = False, hint: bool = False, solution_shown: bool = False,
-                        seconds: float = 0.0) -> None:
+                        seconds: float = 0.0, file: str | None = None) -> None:
         """What the learner did in a step's exercise: attempts, hints, time, how it ended, their code.
 
         ``code`` is the learner's accepted code, already scrubbed of anything that looks like a
@@ -429,6 +429,8 @@ class Progress:
             record["status"] = status
         if code is not None:
             record["code"] = code[:20000]
+        if file is not None:
+            record["file"] = file  # the code is this course file as the learner wrote it
         self.save()
 
     def record_answer(self, key: str, *, given: str, correct: bool) -> None:

@@ -17,8 +17,8 @@ import pytest
 from tutor_testing import run_tutor, tutor_env
 
 
-def spawn(course: Path, data: Path, lesson: str) -> pexpect.spawn:
-    env = tutor_env(data)
+def spawn(course: Path, data: Path, lesson: str, **extra: str) -> pexpect.spawn:
+    env = tutor_env(data, **extra)
     env["TERM"] = "xterm"
     child = pexpect.spawn(sys.executable, ["-m", "tutor", "start", "-u", "eve", "-w", "local", "-C", str(course), "--lesson", lesson],
                           env=env, encoding="utf-8", timeout=60, dimensions=(40, 120))
@@ -90,15 +90,80 @@ def test_ctrl_c_stops_a_runaway_loop_and_skip_runs_the_reference(data_path: Path
         child.expect(">>>")
         child.send("skip\r")
         child.expect("What next")  # the cluster exercise's step
-        child.send("q")
         child.send("\r")
+        child.expect("Your turn")
+        child.expect(">>>")
+        # A third exercise: too big a cluster is told so; a plain create (no try/except) passes.
+        type_code(child, "from azureml.core.compute import AmlCompute, ComputeTarget",
+                  "big = AmlCompute.provisioning_configuration(vm_size='STANDARD_D2_V2', max_nodes=6)",
+                  "cluster = ComputeTarget.create(ws, 'evercluster', big)")
+        child.expect("Not yet")
+        child.expect("has max_nodes=6; the course uses 3")
+        child.expect(">>>")
+        type_code(child, "cluster.delete()",
+                  "small = AmlCompute.provisioning_configuration(vm_size='STANDARD_D2_V2', min_nodes=0, max_nodes=3)",
+                  "cluster = ComputeTarget.create(workspace=ws, name='evercluster', provisioning_configuration=small)",
+                  "cluster.wait_for_completion()")
+        child.expect("That works")
+        child.expect("every step here is finished")  # the cluster was the lesson's last step
         child.expect(pexpect.EOF)
     finally:
         child.close(force=True)
     steps = progress(course_dir)
     assert steps["day1-compute/experiment"]["status"] == "done"
     assert steps["day1-compute/experiment"]["exercise"]["status"] == "skipped"
+    cluster = steps["day1-compute/cluster"]["exercise"]
+    assert cluster["status"] == "solved" and cluster["attempts"] == 2, cluster
+    assert "provisioning_configuration=small" in cluster["code"]
     from tutor.workspace.local import LocalWorkspace
 
     ws = LocalWorkspace(course_dir / ".tutor" / "workspaces" / "eve-ws", "eve-ws", create=False)
     assert "eve-taxi-experiment-r" in [e.name for e in ws.list_experiments()]
+
+
+EDITOR = """
+import sys
+path = sys.argv[1]
+text = open(path).read()
+open(path, "w").write(text.replace("return ____", "return list(map(float, model.predict(data)))"))
+"""
+
+
+def test_the_scoring_script_exercise_is_written_in_the_file_itself(data_path: Path, course_dir: Path,
+                                                                    tmp_path: Path) -> None:
+    for lesson in ("day1-setup", "day1-compute", "day1-data", "day1-training"):
+        done = run_tutor(["start", "--yes", "-u", "eve", "-C", str(course_dir), "--lesson", lesson],
+                         data=data_path, timeout=600)
+        assert done.returncode == 0, done.stdout[-2000:]
+    editor = tmp_path / "editor.py"
+    editor.write_text(EDITOR, encoding="utf-8")
+    child = spawn(course_dir, data_path, "day1-deploy", EDITOR=f"{sys.executable} {editor}")
+    script = course_dir / "score" / "score.py"
+    try:
+        child.expect("What next")
+        child.send("\r")
+        child.expect("left for you to write")
+        child.expect("Your turn")
+        child.expect("____")
+        child.expect(">>>")
+        assert "return ____" in script.read_text()  # the learner's copy, blanked for them
+        child.send("\r")  # Enter alone checks the file as it is
+        child.expect("Not yet")
+        child.expect("run\\(\\) raised NameError")
+        child.expect("Hint:")
+        child.expect(">>>")
+        child.send("e\r")
+        child.send("\r")
+        child.expect("That works")
+        child.expect("score.py works")  # the step's own test of the file, after the exercise
+        child.expect("What next")
+        child.send("q")
+        child.send("\r")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close(force=True)
+    record = progress(course_dir)["day1-deploy/scoring-script"]["exercise"]
+    assert record["status"] == "solved" and record["file"] == "score/score.py", record
+    assert record["attempts"] == 2 and record["hints_used"] == 1
+    assert "return list(map(float, model.predict(data)))" in record["code"]
+    assert "return list(map(float" in script.read_text()

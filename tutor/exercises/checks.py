@@ -202,7 +202,7 @@ def runs(probe: Probe, p: dict[str, Any]) -> str | None:
             return f"the experiment {p['experiment']} has no run with `{shown}` yet"
         alive = [r for r in matching if str(r.status) not in ("Failed", "Canceled")]
         if not alive:
-            last = matching[-1]
+            last = max(matching, key=lambda r: str(r.submitted_at or ""))  # the latest try says why
             return f"the run with `{shown}` {str(last.status).lower()}: {last.error or 'see its log'}"
         if p.get("completed") and not any(str(r.status) == "Completed" for r in alive):
             return f"the run with `{shown}` has not completed yet (wait_for_completion)"
@@ -254,3 +254,16 @@ def _still_there(existing: set[str], names: list[str], one: str, many: str, verb
         return None
     single = len(left) == 1
     return f"{one if single else many} {', '.join(left)} still {verbs[0] if single else verbs[1]} ({how})"
+
+
+# -- files the learner writes ---------------------------------------------------------------
+@check("scoring_script", required=("file", "model", "rows", "bad_row"))
+def scoring_script(probe: Probe, p: dict[str, Any]) -> str | None:
+    """The scoring script ``file`` serves the kernel's ``model`` as a service would: ``rows`` get the
+    model's own predictions, ``bad_row`` is refused before ``run()`` (see tutor.exercises.scoring)."""
+    call = (f"__import__('tutor.exercises.scoring', fromlist=['problem']).problem("
+            f"{str(p['file'])!r}, {p['model']}, {p['rows']!r}, {p['bad_row']!r})")
+    ok, value = probe.kernel.evaluate(call)
+    if not ok:
+        return f"your scoring script could not be tried: {value}"
+    return str(value) if value else None

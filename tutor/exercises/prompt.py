@@ -18,7 +18,7 @@ from typing import Callable
 
 COMMANDS = {
     "hint": "hint", "h": "hint", "solution": "solution", "skip": "skip", "back": "back",
-    "quit": "quit", "q": "quit", "e": "edit", "edit": "edit", "help": "help", "?": "help",
+    "quit": "quit", "q": "quit", "check": "check", "e": "edit", "edit": "edit", "help": "help", "?": "help",
 }
 HELP = ("Type Python and press Enter on an empty line to run it (Esc Enter runs at once). "
         "Commands: hint · solution (show it) · skip (run the solution, marked skipped) · "
@@ -30,7 +30,7 @@ def command_of(text: str) -> str | None:
     return COMMANDS.get(text.strip().lower().lstrip(":")) if "\n" not in text.strip() else None
 
 
-def read_code_terminal(message: str, initial: str, history: Path | None) -> str:
+def read_code_terminal(message: str, initial: str, history: Path | None, submit_empty: bool = False) -> str:
     """One answer at the terminal; raises EOFError on Ctrl-D and KeyboardInterrupt on Ctrl-C."""
     from prompt_toolkit import PromptSession
     from prompt_toolkit.history import FileHistory, History, InMemoryHistory
@@ -46,7 +46,7 @@ def read_code_terminal(message: str, initial: str, history: Path | None) -> str:
         text = buffer.text
         at_end = buffer.document.is_cursor_at_the_end
         last_line_blank = text.endswith("\n") or text.strip() == ""
-        if at_end and text.strip() and (last_line_blank or command_of(text)):
+        if at_end and (text.strip() or submit_empty) and (last_line_blank or command_of(text)):
             buffer.validate_and_handle()
         else:
             buffer.insert_text("\n")
@@ -68,8 +68,11 @@ def read_code_terminal(message: str, initial: str, history: Path | None) -> str:
     return session.prompt(message, default=initial).rstrip()
 
 
-def read_code_lines(read: Callable[[], str], echo: Callable[[str], None]) -> str:
-    """One answer from lines (a pipe): code until an empty line, or a command alone on its line."""
+def read_code_lines(read: Callable[[], str], echo: Callable[[str], None], submit_empty: bool = False) -> str:
+    """One answer from lines (a pipe): code until an empty line, or a command alone on its line.
+
+    With ``submit_empty`` an empty line on its own is an answer too (a file exercise: check the file).
+    """
     lines: list[str] = []
     echo(">>> ")
     while True:
@@ -77,12 +80,23 @@ def read_code_lines(read: Callable[[], str], echo: Callable[[str], None]) -> str
         if not lines and command_of(line):
             return line.strip()
         if not line.strip():
-            if lines:
+            if lines or submit_empty:
                 return "\n".join(lines).rstrip()
             echo(">>> ")
             continue
         lines.append(line.rstrip("\n"))
         echo("... ")
+
+
+def edit_file(path: Path) -> bool:
+    """Open ``path`` itself in $VISUAL / $EDITOR; False when no editor works."""
+    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR")
+    if not editor:
+        return False
+    try:
+        return subprocess.run([*shlex.split(editor), str(path)], check=False).returncode == 0
+    except (OSError, ValueError):
+        return False
 
 
 def edit_in_editor(initial: str) -> str | None:

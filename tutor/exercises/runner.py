@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable
 
 from rich.console import Console
@@ -25,7 +26,9 @@ from rich.text import Text
 from tutor import ui
 from tutor.errors import StepFailed
 from tutor.exercises.checks import Probe, run_check
-from tutor.exercises.prompt import HELP, command_of, edit_in_editor, read_code_lines, read_code_terminal
+from tutor.exercises.prompt import (HELP, command_of, edit_file, edit_in_editor, read_code_lines,
+                                    read_code_terminal)
+from tutor.exercises.spec import blanked, function_lines, shipped_file
 from tutor.lessons import Step, render
 from tutor.prompts import QuestionaryPrompter, Quit
 
@@ -124,7 +127,19 @@ class ExerciseRunner:
         from rich.markdown import Markdown
 
         body: list[Any] = [Markdown(render(exercise.task, self.variables()).strip())]
-        if exercise.scaffold.strip():
+        if exercise.file:
+            path = self._file(step)
+            source = path.read_text(encoding="utf-8") if path.is_file() else ""
+            shown, start = source, 1
+            span = function_lines(source, exercise.blank) if exercise.blank else None
+            if span is not None:
+                start = span[0] + 1
+                shown = "\n".join(source.splitlines()[span[0]:span[1]])
+            body.append(Text(f"\nIn {exercise.file} (save it, then press Enter here to check it; e opens it):",
+                             style="bold"))
+            body.append(Syntax(shown.strip("\n"), "python", theme="ansi_dark", word_wrap=True,
+                               line_numbers=True, start_line=start))
+        elif exercise.scaffold.strip():
             body.append(Text("\nStart from this (fill in the ____):", style="bold"))
             body.append(Syntax(render(exercise.scaffold, self.variables()).strip("\n"), "python",
                                theme="ansi_dark", word_wrap=True))
@@ -144,6 +159,8 @@ class ExerciseRunner:
         exercise = step.exercise
         assert exercise is not None
         solution = render(step.code.get("python", ""), self.variables()).strip("\n")
+        if exercise.file and self.prompter.interactive:
+            self._give_file(step)
         self._show_task(step)
         self._rebuild(step)
         if not self.prompter.interactive:
@@ -161,9 +178,11 @@ class ExerciseRunner:
         draft = render(exercise.scaffold, self.variables()).strip("\n")
         started = time.monotonic()
         while True:
-            answer = self._ask()
+            answer = self._ask(submit_empty=bool(exercise.file))
             command = command_of(answer) if answer else None
-            if command == "help" or not answer.strip():
+            if exercise.file and not answer.strip():
+                command = "check"  # Enter on its own: check the file as it is saved
+            if command == "help" or (not answer.strip() and command != "check"):
                 self.console.print(Text(HELP, style="dim"))
                 continue
             if command == "quit":
@@ -183,6 +202,12 @@ class ExerciseRunner:
                 self._run_reference(step, solution, outputs)
                 self.progress.record_exercise(step.key, status="skipped", seconds=time.monotonic() - started)
                 return Attempt(SKIPPED, solution)
+            if command == "edit" and exercise.file:
+                if not edit_file(self._file(step)):
+                    self.console.print(Text(f"No editor: set $EDITOR (for example EDITOR=nano), or edit "
+                                            f"{exercise.file} in any editor and press Enter here.", style="yellow"))
+                    continue
+                command, answer = "check", ""
             if command == "edit":
                 edited = edit_in_editor(draft)
                 if edited is None:
@@ -190,12 +215,17 @@ class ExerciseRunner:
                                             style="yellow"))
                     continue
                 answer = edited
-            draft = answer
+            if command != "check":
+                draft = answer
             self.progress.record_exercise(step.key, attempt=True)
             problem = self._try(step, answer, outputs)
             if problem is None:
-                self.progress.record_exercise(step.key, status="solved", code=scrub_code(answer),
-                                              seconds=time.monotonic() - started)
+                accepted = answer
+                if exercise.file:
+                    path = self._file(step)
+                    accepted = path.read_text(encoding="utf-8") if path.is_file() else ""
+                self.progress.record_exercise(step.key, status="solved", code=scrub_code(accepted),
+                                              seconds=time.monotonic() - started, file=exercise.file or None)
                 self.console.print(Text("✓ That works." if not ui.is_plain(self.console) else "done: that works.",
                                         style="bold green"))
                 return Attempt(SOLVED, answer)
@@ -204,19 +234,25 @@ class ExerciseRunner:
                 self._hint(step, hints)
 
     def _run_reference(self, step: Step, solution: str, outputs: dict[str, Any]) -> None:
-        """Run the reference solution; a solution that fails its own checks is the lesson's fault."""
+        """Run the reference solution; a solution that fails its own checks is the lesson's fault.
+
+        For a file exercise the reference is the course's copy of the file (the learner's own is
+        kept beside it as ``<file>.yours``), then the step's code.
+        """
+        if step.exercise is not None and step.exercise.file:
+            self._restore_file(step)
         problem = self._try(step, solution, outputs)
         if problem is not None:
             raise StepFailed(f"The reference solution did not pass its checks: {problem or 'it raised'}.",
                              "This is a fault in the lesson: tell your instructor.")
 
-    def _ask(self) -> str:
+    def _ask(self, submit_empty: bool = False) -> str:
         history = self.settings.course_dir.root / ".tutor" / "exercise_history"
         try:
             if isinstance(self.prompter, QuestionaryPrompter):
-                return read_code_terminal(">>> ", "", history)  # Up recalls the last attempt
+                return read_code_terminal(">>> ", "", history, submit_empty)  # Up recalls the last attempt
             read = getattr(self.prompter, "_read", input)
-            return read_code_lines(read, lambda text: self.console.print(text, end="", highlight=False))
+            return read_code_lines(read, lambda text: self.console.print(text, end="", highlight=False), submit_empty)
         except (EOFError, KeyboardInterrupt):
             self.console.print()
             raise Quit() from None
@@ -235,6 +271,8 @@ class ExerciseRunner:
 
     def _try(self, step: Step, code: str, outputs: dict[str, Any]) -> str | None:
         """Run ``code``; "" when it raised (the traceback is shown), else the first unmet check, or None."""
+        if not code.strip():  # a file exercise checked as it is saved
+            return self.pre_checks(step, outputs)
         outcome = self.kernel.run(code, self._echo_output)
         if outcome.status == "error":
             self.console.print(Text((outcome.error or "").rstrip(), style="red"), highlight=False, markup=False)
@@ -252,6 +290,41 @@ class ExerciseRunner:
             self._rebuild(step)
             return ""
         return self.pre_checks(step, outputs)
+
+    # -- file exercises -------------------------------------------------------------------
+    def _file(self, step: Step) -> Path:
+        assert step.exercise is not None
+        return self.settings.course_dir.root / step.exercise.file
+
+    def _give_file(self, step: Step) -> None:
+        """Blank the function the learner writes, in their copy of the file, if it is the course's copy."""
+        exercise = step.exercise
+        assert exercise is not None
+        path, shipped = self._file(step), shipped_file(exercise.file)
+        if not path.is_file() or shipped is None:
+            raise StepFailed(f"{exercise.file} is not in your course folder yet.",
+                             "Go back to the 'Get the course scripts' step (back), which copies it.")
+        course_copy = shipped.read_text(encoding="utf-8")
+        if exercise.blank and path.read_text(encoding="utf-8") == course_copy:
+            path.write_text(blanked(course_copy, exercise.blank, render(exercise.scaffold, self.variables())),
+                            encoding="utf-8")
+            self.console.print(Text(f"{exercise.blank}() in {exercise.file} is left for you to write; "
+                                    "`skip` puts the course's version back.", style="dim"))
+
+    def _restore_file(self, step: Step) -> None:
+        exercise = step.exercise
+        assert exercise is not None
+        path, shipped = self._file(step), shipped_file(exercise.file)
+        if shipped is None:
+            return
+        course_copy = shipped.read_text(encoding="utf-8")
+        if path.is_file() and path.read_text(encoding="utf-8") != course_copy:
+            kept = path.with_name(path.name + ".yours")
+            kept.write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+            self.console.print(Text(f"Your {exercise.file} is kept as {exercise.file}.yours; the course's copy "
+                                    "is back in its place.", style="dim"))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(course_copy, encoding="utf-8")
 
     def probe(self, outputs: dict[str, Any], evidence: dict[str, Any] | None = None) -> Probe:
         return Probe(kernel=self.kernel, open_workspace=self.open_workspace, outputs=outputs, evidence=evidence or {})

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable
 
-EXERCISE_FIELDS = {"task", "scaffold", "checks", "hints", "needs"}
+EXERCISE_FIELDS = {"task", "scaffold", "checks", "hints", "needs", "file", "blank"}
 BLANK = "____"
 _NAME_RE = re.compile(r"^[A-Za-z_]\w*$")
 
@@ -39,6 +40,12 @@ class Exercise:
     # from the workspace; run in order before the exercise, so they are the ones this step
     # means (day 2's ``exp`` is not day 1's) in a new session and after a kernel restart too.
     needs: dict[str, str] = field(default_factory=dict)
+    # A file exercise (rustlings' way): the learner writes part of a course file, ``file``
+    # (relative to the course folder). ``blank`` names the function whose body the learner
+    # writes: the course's copy is given with that body replaced by ``scaffold``. The
+    # reference is the course's own copy of the file, then the step's code.
+    file: str = ""
+    blank: str = ""
 
 
 def parse_exercise(raw: Any, fail: Callable[[str], Exception], has_solution: bool) -> Exercise:
@@ -67,6 +74,15 @@ def parse_exercise(raw: Any, fail: Callable[[str], Exception], has_solution: boo
     for name in needs:
         if not _NAME_RE.match(name):
             raise fail(f"'{name}' in the exercise's 'needs' is not a Python name.")
+    file, blank = raw.get("file", ""), raw.get("blank", "")
+    if not isinstance(file, str) or not isinstance(blank, str):
+        raise fail("the exercise's 'file' and 'blank' must be strings (a course file, and a function in it).")
+    if blank and not file:
+        raise fail("the exercise's 'blank' names a function of its 'file': give the file too.")
+    if file:
+        problem = file_problem(file, blank)
+        if problem:
+            raise fail(problem)
     raw_checks = raw.get("checks")
     if not isinstance(raw_checks, list) or not raw_checks:
         raise fail("an exercise needs 'checks': a list of { check = \"name\", ... } tables.")
@@ -88,4 +104,82 @@ def parse_exercise(raw: Any, fail: Callable[[str], Exception], has_solution: boo
         if missing:
             raise fail(f"the exercise check '{name}' needs the parameter '{missing[0]}'.")
         checks.append(ExerciseCheck(name, params, spec.after_action))
-    return Exercise(task=task, checks=tuple(checks), scaffold=scaffold, hints=tuple(hints), needs=dict(needs))
+    return Exercise(task=task, checks=tuple(checks), scaffold=scaffold, hints=tuple(hints), needs=dict(needs),
+                    file=file, blank=blank)
+
+
+def shipped_file(file: str) -> Path | None:
+    """The course's own copy of ``file`` (``score/score.py``), or None when the course has none."""
+    from tutor.paths import course_resource
+
+    parts = Path(file).parts
+    if not parts or Path(file).is_absolute() or ".." in parts:
+        return None
+    try:
+        path = course_resource(parts[0]).joinpath(*parts[1:])
+    except (KeyError, ValueError, OSError):
+        return None
+    return path if path.is_file() else None
+
+
+def function_body(source: str, name: str) -> tuple[int, int] | None:
+    """The lines (0-based, end exclusive) of module-level ``def name``'s body after its docstring."""
+    import ast
+
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name:
+            body = node.body
+            if (len(body) > 1 and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
+                    and isinstance(body[0].value.value, str)):
+                body = body[1:]
+            end = node.end_lineno or body[-1].end_lineno or body[-1].lineno
+            return body[0].lineno - 1, end
+    return None
+
+
+def function_lines(source: str, name: str) -> tuple[int, int] | None:
+    """The lines (0-based, end exclusive) of module-level ``def name``, its decorators included."""
+    import ast
+
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name:
+            first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+            return first - 1, node.end_lineno or node.lineno
+    return None
+
+
+def file_problem(file: str, blank: str) -> str | None:
+    """Why ``file``/``blank`` cannot make a file exercise, or None."""
+    shipped = shipped_file(file)
+    if shipped is None:
+        return f"the exercise's file '{file}' is not one of the course's files (train/... or score/...)."
+    if blank and function_body(shipped.read_text(encoding="utf-8"), blank) is None:
+        return f"the exercise's file '{file}' has no module-level function '{blank}' to leave blank."
+    return None
+
+
+def blanked(source: str, name: str, scaffold: str) -> str:
+    """``source`` with the body of ``def name`` replaced by ``scaffold`` (indented as the body)."""
+    lines = source.splitlines(keepends=True)
+    span = function_body(source, name)
+    if span is None:
+        return source
+    start, end = span
+    indent = lines[start][: len(lines[start]) - len(lines[start].lstrip())] or "    "
+    body = [indent + line.rstrip() + "\n" if line.strip() else "\n"
+            for line in _dedented(scaffold).splitlines()] or [indent + "pass\n"]
+    return "".join(lines[:start] + body + lines[end:])
+
+
+def _dedented(text: str) -> str:
+    import textwrap
+
+    return textwrap.dedent(text.strip("\n"))
