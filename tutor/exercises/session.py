@@ -76,9 +76,14 @@ class Kernel:
         for stream, handle in (("stdout", proc.stdout), ("stderr", proc.stderr)):
             threading.Thread(target=self._pump, args=(stream, handle), daemon=True).start()
         threading.Thread(target=self._replies, args=(os.fdopen(read_fd, "r", encoding="utf-8"),), daemon=True).start()
-        first = self._wait_reply(None, timeout=120.0)
+        said: list[str] = []  # what the kernel prints while it starts: the reason, if it does not
+        previous, self._on_output = self._on_output, lambda stream, text: said.append(text)
+        try:
+            first = self._wait_reply(None, timeout=120.0)
+        finally:
+            self._on_output = previous
         if first is None or not first.get("ready"):
-            err = self._drain_text()
+            err = "".join(said) + self._drain_text()
             self._kill()
             raise TutorError("The Python for your code stopped as it started" + (f": {err.strip()}" if err else "."),
                              "Run `tutor python` to see the same start on its own, and fix what it says.")
