@@ -113,6 +113,25 @@ def write(folder: Path, name: str, content: Any) -> Path:
     return path
 
 
+def record_exercises(path: Path, learner: str, exercises: dict[str, dict[str, Any]]) -> None:
+    """Record exercises in the progress file at ``path`` as the exercise loop does, through
+    :meth:`tutor.progress.Progress.record_exercise`: per step key ``attempts`` and ``hints`` (how
+    many), ``seconds``, ``solution_shown``, then the ending ``status`` (and ``code`` when solved)."""
+    from tutor.progress import Progress
+
+    with Progress.open(path, learner, create=False) as progress:
+        for key, spec in exercises.items():
+            progress.record_exercise(key, status="open")
+            for _ in range(spec.get("attempts", 0)):
+                progress.record_exercise(key, attempt=True)
+            for _ in range(spec.get("hints", 0)):
+                progress.record_exercise(key, hint=True)
+            if spec.get("solution_shown"):
+                progress.record_exercise(key, solution_shown=True)
+            progress.record_exercise(key, status=spec.get("status", "open"), code=spec.get("code"),
+                                     seconds=spec.get("seconds", 0.0), file=spec.get("file"))
+
+
 def run_instructor(args: list[str], *, data: Path | None = None, cwd: Path | None = None,
                    timeout: float = 120) -> subprocess.CompletedProcess[str]:
     """The instructor commands as a real process (``python -m tutor``), no terminal."""

@@ -228,3 +228,177 @@ def test_export_mistakes_are_explained(tmp_path: Path, course, setup: str, args:
     assert result.returncode == code, out
     assert message in out and "Traceback" not in out
     assert not list(tmp_path.glob("*-course.*")) and not (tmp_path / "out.txt").exists()
+
+
+# -- the learner's own exercise code ------------------------------------------------------------------
+MY_EXPERIMENT = ('from azureml.core import Experiment\n'
+                 'exp = Experiment(ws, "{username}-taxi-experiment-r")  # my experiment\n'
+                 'print("my experiment:", exp.name)')
+MY_COMPARE = ('metrics = {}\n'
+              'for run in runs:\n'
+              '    metrics[run.id] = run.get_metrics()\n'
+              'best = sorted(runs, key=lambda r: metrics[r.id]["R^2"])[-1]\n'
+              'print(f"best by my code: {best.id} R^2={metrics[best.id][\'R^2\']:.4f}")')
+
+
+def _own_code_doc(tmp_path: Path, course, learner: str = "alice", **make: Any) -> Path:
+    """A finished learner's progress file with exercises recorded by the tutor's Progress: two solved with
+    their own code, one solved with code that leaves out `ws`, one with a key typed in, one skipped, one run
+    by the reference."""
+    from instructor_fixtures import record_exercises
+
+    path = write(tmp_path / "progress", f"{learner}.json", make_doc(course, learner, **make))
+    record_exercises(path, learner, {
+        "day1-setup/connect": {"attempts": 2, "status": "solved",
+                               "code": "from azureml.core import Workspace as W\nw = W.from_config()\nprint(w.name)"},
+        "day1-compute/experiment": {"attempts": 1, "status": "solved", "code": MY_EXPERIMENT.format(username=learner)},
+        "day1-compute/cluster": {"attempts": 3, "hints": 2, "status": "skipped"},
+        "day1-training/environment": {"status": "solved-by-reference"},
+        "day1-training/compare": {"attempts": 2, "status": "solved", "code": MY_COMPARE},
+        "day2-deploy/call": {"attempts": 1, "status": "solved",
+                             "code": "import requests\nkey = \"***\"\nuri = service.scoring_uri\n"
+                                     "response = requests.post(uri, json={'data': []}, "
+                                     "headers={'Authorization': 'Bearer ' + key})"},
+    })
+    return path
+
+
+def _code_cells_and_markdown(notebook: dict) -> tuple[list[str], str]:
+    code = ["".join(c["source"]) for c in notebook["cells"] if c["cell_type"] == "code"]
+    markdown = "\n".join("".join(c["source"]) for c in notebook["cells"] if c["cell_type"] == "markdown")
+    return code, markdown
+
+
+def test_a_solved_exercise_exports_the_learners_own_code(tmp_path: Path, course, instructor) -> None:
+    _own_code_doc(tmp_path, course)
+    variables = {"username": "alice", "workspace": "alice-ws", "course_dir": str(tmp_path)}
+    reference = {s.key: render(s.code.get("python", ""), variables).strip("\n") for s in course.steps}
+
+    result = instructor(["export", "-u", "alice", "-C", str(tmp_path), "-o", str(tmp_path / "alice.ipynb")])
+    assert result.returncode == 0, result.stderr
+    code, markdown = _code_cells_and_markdown(json.loads((tmp_path / "alice.ipynb").read_text()))
+    mine = {"day1-compute/experiment": MY_EXPERIMENT.format(username="alice"), "day1-training/compare": MY_COMPARE}
+    for key, text in mine.items():
+        cell = next(c for c in code if text in c)
+        assert cell.splitlines()[0] == ("# alice's own code from the exercise, as the tutor accepted it "
+                                        "(in place of the lesson's reference solution).")
+        assert cell.splitlines()[1:] == text.splitlines(), key  # as they wrote it: not templated, nothing added
+        assert reference[key] not in code, key  # the reference does not run too
+    # Skipped, or run by the reference: the lesson's code, as before.
+    assert reference["day1-compute/cluster"] in code and reference["day1-training/environment"] in code
+    # Code that cannot stand in for the reference: shown, and the reference runs.
+    assert reference["day1-setup/connect"] in code and not any("W.from_config()" in c for c in code)
+    assert "W.from_config()" in markdown and "later cells use `ws`" in markdown
+    assert reference["day2-deploy/call"] in code and 'key = "***"' in markdown
+    assert "a key in it was replaced by `***`" in markdown
+    assert "2 cell(s) hold alice's own code from the exercises" in markdown
+
+    script = tmp_path / "alice.py"
+    result = instructor(["export", "-u", "alice", "-C", str(tmp_path), "-o", str(script)])
+    assert result.returncode == 0, result.stderr
+    text = script.read_text()
+    compile(text, str(script), "exec")
+    assert "# %%\n# alice's own code from the exercise, as the tutor accepted it" in text
+    assert MY_COMPARE in text and reference["day1-training/compare"] not in text
+    assert "# " + 'key = "***"' in text  # the scrubbed code only as a comment (markdown)
+
+
+def test_own_code_gets_what_its_exercise_rebuilt_when_no_earlier_cell_makes_it(tmp_path: Path, course) -> None:
+    """The five runs skipped: the tutor rebuilt `runs` from the workspace for the comparison, and so does the file."""
+    from tutor.progress import read_document
+
+    keys = [s.key for s in course.steps]
+    path = _own_code_doc(tmp_path, course, "bob", done=keys.index("day1-training/compare") + 1,
+                         skipped=(keys.index("day1-training/train-five"),))
+    cells = build_cells(read_document(path), course, course_dir=tmp_path, fmt="py")
+    cell = next(c.source for c in cells if c.kind == "code" and MY_COMPARE in c.source)
+    lines = cell.splitlines()
+    assert lines[0].startswith("# bob's own code from the exercise")
+    assert lines[1] == "# First, what the exercise built on, rebuilt from the workspace as the tutor did:"
+    assert lines[2] == "runs = [r for r in exp.get_runs() if r.get_status() == 'Completed'][:5]"
+    assert lines[3] == "# Then the code that was accepted:" and "\n".join(lines[4:]) == MY_COMPARE
+    scan(cell)  # valid Python, and every name it uses is made before it
+    assert not (scan(cell).free - set(dir(__import__("builtins"))) - {"exp"})
+    compile("\n\n".join(c.source for c in cells if c.kind == "code"), "bob.py", "exec")
+
+
+def test_own_code_that_uses_a_name_nothing_makes_is_shown_and_the_reference_runs(tmp_path: Path, course) -> None:
+    from instructor_fixtures import record_exercises
+    from tutor.progress import read_document
+
+    path = write(tmp_path / "progress", "cy.json", make_doc(course, "cy"))
+    record_exercises(path, "cy", {"day1-compute/experiment": {
+        "attempts": 1, "status": "solved", "code": "exp = Experiment(my_ws, 'cy-taxi-experiment-r')"}})
+    cells = build_cells(read_document(path), course, course_dir=tmp_path)
+    note = next(c.source for c in cells if c.kind == "markdown" and "`day1-compute/experiment`" in c.source)
+    # `Experiment` is not imported before it either (the tutor's kernel had it from the exercise before).
+    assert "it uses `Experiment`, `my_ws`, which no earlier cell defines" in note
+    assert not any("my_ws" in c.source for c in cells if c.kind == "code")
+    assert not any("own code" in c.source for c in cells if c.kind == "code")
+    assert "cell(s) hold" not in cells[0].source
+
+
+def test_the_exported_script_runs_the_learners_own_code(rehearsed, data_path: Path, tmp_path: Path, course) -> None:
+    """A finished course whose learner solved three exercises their own way: the script runs their code, and
+    the lesson cells after it run on what it made."""
+    from tutor.instructor.export import export_text
+    from tutor.progress import read_document
+
+    from instructor_fixtures import record_exercises
+
+    _, scratch, _ = rehearsed
+    copy = write(tmp_path / "progress", "rehearse.json", (scratch / "progress" / "rehearse.json").read_text())
+    record_exercises(copy, "rehearse", {
+        "day1-compute/experiment": {"attempts": 1, "status": "solved",
+                                    "code": MY_EXPERIMENT.format(username="rehearse")},
+        "day1-training/compare": {"attempts": 2, "status": "solved", "code": MY_COMPARE},
+        "day2-deploy/call": {"attempts": 1, "status": "solved", "code": (
+            'import json, requests\nuri = service.scoring_uri\nkey = service.get_keys()[0]\n'
+            'trip = {"vendorID": 1, "passengerCount": 1, "tripDistance": 4.2, "month_num": 1, "day_of_month": 4,\n'
+            '        "day_of_week": 1, "hour_of_day": 18}\n'
+            'data = {"data": [trip, dict(trip, tripDistance=1.1)]}\n'
+            'headers = {"Content-Type": "application/json", "Authorization": "Bearer " + key}\n'
+            'response = requests.post(uri, json.dumps(data), headers=headers)\n'
+            'print("my call:", response.status_code, response.json())')}})
+    text, _ = export_text(read_document(copy), course, fmt="py", course_dir=scratch)
+    compile(text, "own.py", "exec")
+    assert text.count("# rehearse's own code from the exercise") == 3
+    script = scratch / "rehearse-own-code.py"
+    script.write_text(text)
+    try:
+        run = subprocess.run([sys.executable, script.name], cwd=scratch, capture_output=True, text=True, timeout=600,
+                             env={k: v for k, v in tutor_env(data_path).items() if k != "PYTHONPATH"})
+        assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+        assert "my experiment: rehearse-taxi-experiment-r" in run.stdout
+        assert "best by my code: " in run.stdout
+        assert "my call: 200 [" in run.stdout
+        assert "95% interval of the RMSE" in run.stdout  # the lesson cells after them ran to the end
+    finally:
+        script.unlink(missing_ok=True)
+        from tutor.serving import stop_all
+
+        stop_all(scratch)
+
+
+def test_a_file_exercise_exports_the_steps_code_which_uses_the_learners_file(tmp_path: Path, course) -> None:
+    """The scoring script is written in score/score.py itself: the export keeps the step's code, which tests it."""
+    from instructor_fixtures import record_exercises
+    from tutor.progress import read_document
+
+    path = write(tmp_path / "progress", "fay.json", make_doc(course, "fay"))
+    mine = blanked_score("return list(map(float, model.predict(data)))")
+    record_exercises(path, "fay", {"day1-deploy/scoring-script": {"attempts": 2, "status": "solved",
+                                                                  "code": mine, "file": "score/score.py"}})
+    cells = build_cells(read_document(path), course, course_dir=tmp_path, fmt="py")
+    source = "\n\n".join(c.source for c in cells if c.kind == "code")
+    # Neither run nor shown as the step's code: it is a file in the learner's folder, not a cell.
+    assert not any("list(map(float, model.predict(data)))" in c.source for c in cells)
+    assert 'runpy.run_path("score/score.py"' in source
+    compile(source, "fay.py", "exec")
+
+
+def blanked_score(body: str) -> str:
+    from tutor.exercises.spec import blanked
+    from tutor.paths import course_resource
+
+    return blanked((course_resource("score") / "score.py").read_text(encoding="utf-8"), "run", body)

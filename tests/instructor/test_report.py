@@ -237,3 +237,131 @@ def test_future_times_are_not_activity(tmp_path: Path, course) -> None:
     assert row.last_activity is None or row.last_activity <= NOW
     assert any(f.kind == "time-order" and "in the future" in f.message for f in row.flags)
     assert AUTOML_STEP not in (row.current_step or "")
+
+
+# -- exercises ----------------------------------------------------------------------------------------
+def _exercise_class(folder: Path, course) -> dict[str, str]:
+    """Learners at exercises, their files written by the tutor's own Progress; the current step of each."""
+    from datetime import datetime, timezone
+
+    from instructor_fixtures import record_exercises
+
+    keys = [s.key for s in course.steps]
+    at = {key: keys.index(key) for key in ("day1-setup/connect", "day1-compute/experiment", "day1-compute/cluster",
+                                           "day1-data/register", "day1-training/environment",
+                                           "day1-training/train-five")}
+    recent = datetime.now(timezone.utc) - timedelta(minutes=2)
+    plans = {
+        # Stuck: 4 attempts and 12 minutes at the five runs (her earlier exercises ended every way there is).
+        "ann": (at["day1-training/train-five"], {
+            "day1-setup/connect": {"attempts": 2, "status": "solved", "code": "ws = Workspace.from_config()"},
+            "day1-compute/experiment": {"attempts": 1, "status": "solved", "code": "exp = Experiment(ws, 'x')"},
+            "day1-compute/cluster": {"attempts": 2, "hints": 3, "status": "skipped", "seconds": 100},
+            "day1-data/register": {"attempts": 1, "status": "solved", "code": "data = 1"},
+            "day1-training/environment": {"status": "solved-by-reference"},
+            "day1-training/train-five": {"attempts": 4, "hints": 2, "seconds": 720}}),
+        # Not stuck: one attempt, half a minute.
+        "bob": (at["day1-compute/experiment"], {
+            "day1-setup/connect": {"attempts": 1, "status": "solved", "code": "ws = Workspace.from_config()"},
+            "day1-compute/experiment": {"attempts": 1, "seconds": 30}}),
+        # Stuck: every hint the first exercise has, and no attempt yet.
+        "cy": (at["day1-setup/connect"], {"day1-setup/connect": {"hints": 2, "seconds": 40}}),
+        # Not stuck: the current step's exercise was solved (the step itself did not finish), and an open
+        # exercise with many attempts is not the current step.
+        "dee": (at["day1-compute/cluster"], {
+            "day1-compute/cluster": {"attempts": 5, "status": "solved", "code": "cluster = 1"},
+            "day1-data/register": {"attempts": 6}}),
+        # Stuck: 11 minutes at it.
+        "eli": (at["day1-compute/experiment"], {"day1-compute/experiment": {"attempts": 1, "seconds": 660}}),
+        # Stuck with the default --max-failures 3, not with 5.
+        "fay": (at["day1-compute/experiment"], {"day1-compute/experiment": {"attempts": 3, "seconds": 60}}),
+    }
+    current = {}
+    for learner, (done, exercises) in plans.items():
+        path = write(folder, f"{learner}.json", make_doc(course, learner, done=done, last_active=recent))
+        record_exercises(path, learner, exercises)
+        current[learner] = keys[done]
+    return current
+
+
+ANN_STUCK = "stuck on the exercise day1-training/train-five: 4 attempts, 2 hints, 12 min"
+
+
+def report_json_now(instructor, folder: Path, *extra: str) -> tuple[dict, subprocess.CompletedProcess[str]]:
+    """As report_json, at the real time: the tutor's Progress stamps its files with it."""
+    result = instructor(["class", "report", str(folder), "--format", "json", *extra])
+    assert "Traceback" not in result.stderr, result.stderr
+    return json.loads(result.stdout), result
+
+
+def test_exercise_counts_and_who_is_stuck_on_an_exercise_in_json(instructor, tmp_path: Path, course) -> None:
+    current = _exercise_class(tmp_path / "class", course)
+    total = sum(1 for s in course.steps if s.exercise is not None)
+    data, result = report_json_now(instructor, tmp_path / "class", "--stuck", "60")
+    assert result.returncode == 1, result.stderr  # someone is stuck
+    assert data["course_exercises"] == total and data["exercise_stuck_minutes"] == 10
+    rows = {r["learner"]: r for r in data["learners"]}
+    assert {k: rows[k]["current_step"] for k in rows} == current
+    ann = rows["ann"]
+    assert (ann["exercises_total"], ann["exercises_solved"], ann["exercises_skipped"], ann["exercises_by_reference"],
+            ann["exercises_open"], ann["exercise_attempts"], ann["exercise_hints_used"]) == (total, 3, 1, 1, 1, 10, 5)
+    assert ann["exercise_time_spent_s"] == 820.0
+    dee = rows["dee"]
+    assert (dee["exercises_solved"], dee["exercises_open"], dee["exercise_attempts"]) == (1, 1, 11)
+    assert rows["cy"]["flags"] == [] and ann["flags"] == []  # files the tutor writes pass the checks
+
+    stuck = {s["learner"]: s["reasons"] for s in data["stuck"]}
+    assert set(stuck) == {"ann", "cy", "eli", "fay"}
+    assert stuck["ann"] == [ANN_STUCK]
+    assert stuck["cy"] == ["stuck on the exercise day1-setup/connect: 0 attempts, 2 hints (all), < 1 min"]
+    assert stuck["eli"] == ["stuck on the exercise day1-compute/experiment: 1 attempt, 0 hints, 11 min"]
+    assert stuck["fay"] == ["stuck on the exercise day1-compute/experiment: 3 attempts, 0 hints, 1 min"]
+
+    # --max-failures is the attempts that count at an exercise too.
+    calmer, _ = report_json_now(instructor, tmp_path / "class", "--stuck", "60", "--max-failures", "5")
+    assert {s["learner"] for s in calmer["stuck"]} == {"ann", "cy", "eli"}
+    # Without --stuck nobody is listed, as before.
+    plain, result = report_json_now(instructor, tmp_path / "class")
+    assert result.returncode == 0 and plain["stuck"] == [] and all(r["stuck"] == [] for r in plain["learners"])
+
+
+def test_exercise_columns_in_csv_html_and_the_table(tmp_path: Path, course) -> None:
+    from rich.console import Console
+
+    from tutor.instructor.report import to_csv, to_html, to_table
+
+    _exercise_class(tmp_path / "class", course)
+    report = select(build_report([tmp_path / "class"], stuck_minutes=60))
+    total = sum(1 for s in course.steps if s.exercise is not None)
+
+    rows = {r["learner"]: r for r in csv.DictReader(io.StringIO(to_csv(report)))}
+    assert (rows["ann"]["exercises_solved"], rows["ann"]["exercises_skipped"], rows["ann"]["exercise_attempts"],
+            rows["ann"]["exercises_total"]) == ("3", "1", "10", str(total))
+    assert rows["ann"]["stuck"] == ANN_STUCK and rows["bob"]["stuck"] == ""
+    assert rows["cy"]["exercises_solved"] == "0" and rows["cy"]["exercise_attempts"] == "0"
+
+    page = to_html(report)
+    body = page[page.index("<tbody>"):page.index("</tbody>")]
+    assert "<th>exercises</th>" in page
+    assert "3 solved, 1 skipped, 1 by reference, 10 attempts</span>" in body
+    assert f"3 of {total} solved with their own code" in body
+    assert ANN_STUCK in page and "every hint shown or 10+ min" in page
+
+    console = Console(record=True, width=220, color_system=None)
+    to_table(report, console)
+    text = console.export_text()
+    ann_line = next(line for line in text.splitlines() if line.lstrip("| ").startswith("ann "))
+    # The screen's cell is short: solved of all the course's exercises, skipped, by reference, attempts.
+    cells = lambda line: [c.strip() for c in line.split("|")]  # noqa: E731
+    assert f"3/{total}, 1 skip, 1 ref, 10 tries" in cells(ann_line)
+    bob_line = next(line for line in text.splitlines() if line.lstrip("| ").startswith("bob "))
+    assert f"1/{total}, 2 tries" in cells(bob_line)
+    assert "4 learner(s) look stuck" in text
+    assert f"  ann: {ANN_STUCK}" in text
+
+
+def test_learners_without_exercises_have_empty_exercise_cells(class_dir: Path, course) -> None:
+    report = build_report([class_dir], now=NOW, stuck_minutes=60)
+    for row in report.rows:
+        assert row.exercises.brief() == "" and row.exercises.attempts == 0
+        assert not any("exercise" in reason for reason in row.stuck)

@@ -14,6 +14,12 @@ The lessons' code is the code a learner would type on Azure, and it runs here as
   workspace folder) the tutor's embedded SDK (:func:`tutor.sdk.activate_for_course`), else the
   installed azureml-core and the Azure ML workspace its config.json names;
 * every other cell is the lesson's code, unchanged: the same file runs offline and on Azure;
+* except where the learner solved the step's **exercise**: that cell is the learner's own code
+  as the tutor accepted it (the ``code`` the progress file kept), headed by a comment saying so,
+  with the names the exercise rebuilt from the workspace (its ``needs``) made first when no
+  earlier cell makes them. When their code cannot stand in for the reference here (it is not
+  valid Python, a key in it was scrubbed, it uses a name no earlier cell makes, or it leaves out
+  a name later cells use), it is shown in the markdown and the reference runs;
 * **shown-only cells** go into the markdown as a code block: steps whose action is in
   :data:`SHOW_ONLY_ACTIONS`, code that is not valid Python, and code that needs a name only
   a step the learner did not finish defines.
@@ -27,6 +33,7 @@ from __future__ import annotations
 import ast
 import builtins
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -221,7 +228,8 @@ if SDK == "azureml-core" and not any(os.path.isfile(os.path.join(folder, "config
 '''
 
 
-def _header(doc: dict[str, Any], done: int, total: int, skipped: list[str], course_dir: Path, fmt: str) -> str:
+def _header(doc: dict[str, Any], done: int, total: int, skipped: list[str], course_dir: Path, fmt: str,
+            own: int = 0) -> str:
     name = doc["learner"]
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     run_here = "run this file with Python" if fmt == "py" else "run the cells in order (Run All)"
@@ -231,6 +239,9 @@ def _header(doc: dict[str, Any], done: int, total: int, skipped: list[str], cour
         f"Exported by aml-tutor {__version__} on {stamp} from `progress/{name}.json`: the code of the {done} "
         f"step(s) {name} finished (of {total}), in course order, each after what the tutor recorded when it ran.",
     ]
+    if own:
+        lines += ["", f"{own} cell(s) hold {name}'s own code from the exercises, as the tutor accepted it, instead of "
+                      "the lesson's reference solution; each starts with a comment saying so."]
     if skipped:
         lines += ["", "Skipped in the tutor, so not here: " + ", ".join(f"`{k}`" for k in skipped) + "."]
     lines += [
@@ -271,6 +282,64 @@ def _entry(doc: dict[str, Any], key: str) -> dict[str, Any]:
     return entry if isinstance(entry, dict) else {}
 
 
+# A string literal the progress file scrubbed (a key the learner typed in): the code cannot run as saved.
+_SCRUBBED = re.compile(r"""(["'])\*\*\*\1""")
+
+
+def learner_code(entry: dict[str, Any]) -> str | None:
+    """The learner's accepted code for a step whose exercise they solved themselves, else None
+    (skipped, solved by the reference, open, or no code kept). A file exercise's code is the course
+    file the learner wrote (score/score.py): it stays in their folder, where the step's code uses it."""
+    record = entry.get("exercise")
+    if not isinstance(record, dict) or record.get("status") != "solved" or record.get("file"):
+        return None
+    code = record.get("code")
+    return code.strip("\n") if isinstance(code, str) and code.strip() else None
+
+
+def _learner_cell(mine: str, step: Any, variables: dict[str, str], defined: set[str], later: set[str],
+                  reference: _Code | None) -> tuple[str | None, _Code | None, str]:
+    """The learner's code as a cell (its source, its names), or None and why it cannot run here."""
+    from tutor.lessons import render
+
+    if _SCRUBBED.search(mine):
+        return None, None, "a key in it was replaced by `***` when the tutor saved it"
+    try:
+        scan(mine)
+    except SyntaxError as exc:
+        return None, None, f"it is not valid Python as saved: line {exc.lineno}: {exc.msg}"
+    # The names the exercise rebuilt from the workspace before the learner typed, where no earlier
+    # cell makes them (the tutor's kernel had them; this file starts without).
+    needs: dict[str, str] = dict(step.exercise.needs) if step.exercise is not None else {}
+    chosen: set[str] = set()
+    while True:
+        pieces = [render(code, variables).strip("\n") for name, code in needs.items() if name in chosen]
+        source = "\n".join([*pieces, mine])
+        try:
+            info = scan(source)
+        except SyntaxError as exc:  # a lesson's needs code that does not parse
+            return None, None, f"the code that rebuilds what it builds on is not valid Python: {exc.msg}"
+        more = (info.free - defined) & set(needs) - chosen
+        if not more:
+            break
+        chosen |= more
+    missing = sorted(info.free - defined)
+    if missing:
+        return None, None, f"it uses {', '.join(f'`{n}`' for n in missing)}, which no earlier cell defines"
+    lacking = sorted(((reference.bound if reference else set()) - info.bound) & later)
+    if lacking:
+        return None, None, (f"later cells use {', '.join(f'`{n}`' for n in lacking)}, which the reference "
+                            "defines and this code does not")
+    lines = [f"# {variables['username']}'s own code from the exercise, as the tutor accepted it "
+             "(in place of the lesson's reference solution)."]
+    if pieces:
+        lines.append("# First, what the exercise built on, rebuilt from the workspace as the tutor did:")
+        lines += pieces
+        lines.append("# Then the code that was accepted:")
+    lines.append(mine)
+    return "\n".join(lines), info, ""
+
+
 def done_steps(doc: dict[str, Any], course: Any) -> list[Any]:
     """The course's steps this learner has done, in course order."""
     return [step for step in course.steps if _entry(doc, step.key).get("status") == "done"]
@@ -297,12 +366,53 @@ def build_cells(doc: dict[str, Any], course: Any, *, course_dir: Path, fmt: str 
              Cell("code", _setup_code(doc["learner"], raw if isinstance(raw, str) else None, _workspace_dir(doc)))]
 
     defined = set(dir(builtins)) | scan(cells[1].source).bound
-    shown_lesson = None
+    # The names each step's code (the reference, or the learner's own) uses and binds: a learner's code
+    # must keep binding what the steps after it use.
+    uses: list[tuple[set[str], set[str]]] = []
     for step in done:
+        used: set[str] = set()
+        for snippet in (render(step.code.get("python", ""), variables), learner_code(entry_of(step.key)) or ""):
+            try:
+                used |= scan(snippet).free
+            except SyntaxError:
+                pass
+        try:
+            binds = scan(render(step.code.get("python", ""), variables)).bound
+        except SyntaxError:
+            binds = set()
+        uses.append((used, binds))
+
+    def used_later(index: int) -> set[str]:
+        """The names steps after ``index`` use before one of them binds it again."""
+        needed: set[str] = set()
+        rebound: set[str] = set()
+        for used, binds in uses[index + 1:]:
+            needed |= used - rebound
+            rebound |= binds
+        return needed
+
+    own = 0
+    shown_lesson = None
+    for index, step in enumerate(done):
         lesson = course.lesson(step.lesson_id)
         text = _step_markdown(step, lesson, entry_of(step.key), lesson.id != shown_lesson)
         shown_lesson = lesson.id
         code = render(step.code.get("python", ""), variables).strip("\n")
+        mine = learner_code(entry_of(step.key)) if step.action not in SHOW_ONLY_ACTIONS else None
+        if mine is not None:
+            try:
+                reference: _Code | None = scan(code)
+            except SyntaxError:
+                reference = None
+            source, own_info, why = _learner_cell(mine, step, variables, defined, used_later(index), reference)
+            if source is not None and own_info is not None:
+                own += 1
+                defined |= own_info.bound
+                cells.append(Cell("markdown", text))
+                cells.append(Cell("code", source))
+                continue
+            text += (f"\n\n{doc['learner']}'s own code from the exercise, shown but not run ({why}); the lesson's "
+                     f"reference solution stands in for it:\n\n{_fence(mine)}")
         if not code.strip():
             cells.append(Cell("markdown", text + "\n\n*This step has no Python code: the tutor ran it for you.*"))
             continue
@@ -325,6 +435,8 @@ def build_cells(doc: dict[str, Any], course: Any, *, course_dir: Path, fmt: str 
         defined |= info.bound
         cells.append(Cell("markdown", text))
         cells.append(Cell("code", code))
+    if own:
+        cells[0] = Cell("markdown", _header(doc, len(done), len(course.steps), skipped, course_dir, fmt, own))
     return cells
 
 

@@ -123,6 +123,105 @@ def key_evidence(entries: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
     return out
 
 
+# -- exercises ---------------------------------------------------------------------------------------
+# An open exercise counts as stuck (with --stuck) after --max-failures attempts, when every hint
+# has been shown, or after this much time at it.
+EXERCISE_STUCK_MINUTES = 10.0
+
+
+@dataclass
+class ExerciseTally:
+    """The learner's exercises: how each ended (``exercise.status`` in the progress file), attempts."""
+
+    total: int = 0  # exercises in the course
+    solved: int = 0  # the learner's own code passed the checks
+    skipped: int = 0  # skipped: the reference solution ran instead
+    by_reference: int = 0  # the tutor ran the reference without a learner (--yes)
+    open: int = 0  # started, not ended
+    attempts: int = 0
+    hints_used: int = 0
+    time_spent_s: float = 0.0
+
+    def brief(self) -> str:
+        """"6 solved, 1 skipped, 14 attempts"; "" when no exercise was started."""
+        if not (self.solved or self.skipped or self.by_reference or self.open or self.attempts):
+            return ""
+        parts = [f"{self.solved} solved"]
+        if self.skipped:
+            parts.append(f"{self.skipped} skipped")
+        if self.by_reference:
+            parts.append(f"{self.by_reference} by reference")
+        parts.append(_count(self.attempts, "attempt"))
+        return ", ".join(parts)
+
+    def short(self) -> str:
+        """The screen table's cell: "6/14, 1 skip, 14 tries" (solved of all, skipped, attempts)."""
+        if not self.brief():
+            return ""
+        parts = [f"{self.solved}/{self.total}"]
+        if self.skipped:
+            parts.append(f"{self.skipped} skip")
+        if self.by_reference:
+            parts.append(f"{self.by_reference} ref")
+        parts.append(f"{self.attempts} {'try' if self.attempts == 1 else 'tries'}")
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class OpenExercise:
+    """The exercise at the learner's current step, still open."""
+
+    step: str
+    attempts: int
+    hints_used: int
+    hints_total: int  # hints the tutor can show there (the exercise's, then the step's)
+    time_spent_s: float
+    solution_shown: bool
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def exercise_tally(steps: dict[str, Any], course: Any) -> ExerciseTally:
+    tally = ExerciseTally()
+    for step in course.steps:
+        if step.exercise is None:
+            continue
+        tally.total += 1
+        record = (steps.get(step.key) or {}).get("exercise")
+        if not isinstance(record, dict):
+            continue
+        status = record.get("status")
+        if status == "solved":
+            tally.solved += 1
+        elif status == "skipped":
+            tally.skipped += 1
+        elif status in ("solved-by-reference", "running-reference"):
+            tally.by_reference += 1
+        else:
+            tally.open += 1
+        tally.attempts += _int(record.get("attempts"))
+        tally.hints_used += _int(record.get("hints_used"))
+        tally.time_spent_s += _float(record.get("time_spent_s"))
+    return tally
+
+
+def open_exercise(steps: dict[str, Any], course: Any, current: str | None) -> OpenExercise | None:
+    """The current step's exercise when the learner has started it and not ended it."""
+    step = next((s for s in course.steps if s.key == current), None) if current else None
+    if step is None or step.exercise is None:
+        return None
+    record = (steps.get(step.key) or {}).get("exercise")
+    if not isinstance(record, dict) or record.get("status", "open") != "open":
+        return None
+    return OpenExercise(step=step.key, attempts=_int(record.get("attempts")),
+                        hints_used=_int(record.get("hints_used")),
+                        hints_total=len(step.exercise.hints) + len(step.hints),
+                        time_spent_s=_float(record.get("time_spent_s")),
+                        solution_shown=record.get("solution_shown") is True)
+
+
 # -- one learner ------------------------------------------------------------------------------------
 @dataclass
 class LearnerRow:
@@ -146,6 +245,8 @@ class LearnerRow:
     evidence: dict[str, Any]
     flags: list[Flag]
     stuck: list[str] = field(default_factory=list)
+    exercises: ExerciseTally = field(default_factory=ExerciseTally)
+    open_exercise: OpenExercise | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -164,6 +265,14 @@ class LearnerRow:
             "most_failures": self.worst_failures,
             "hints_used": self.hints,
             "time_spent_s": round(self.time_spent_s, 3),
+            "exercises_total": self.exercises.total,
+            "exercises_solved": self.exercises.solved,
+            "exercises_skipped": self.exercises.skipped,
+            "exercises_by_reference": self.exercises.by_reference,
+            "exercises_open": self.exercises.open,
+            "exercise_attempts": self.exercises.attempts,
+            "exercise_hints_used": self.exercises.hints_used,
+            "exercise_time_spent_s": round(self.exercises.time_spent_s, 1),
             "last_activity": self.last_activity.isoformat(timespec="seconds") if self.last_activity else None,
             "idle_minutes": round(self.idle_minutes, 1) if self.idle_minutes is not None else None,
             "evidence": self.evidence,
@@ -230,11 +339,16 @@ def learner_row(path: Path, doc: dict[str, Any], course: Any, now: datetime) -> 
         idle_minutes=(now - last).total_seconds() / 60 if last else None,
         evidence=key_evidence(entries),
         flags=check_document(doc, course, now=now),
+        exercises=exercise_tally(steps, course),
+        open_exercise=open_exercise(steps, course, current),
     )
 
 
-def stuck_reasons(row: LearnerRow, *, idle_minutes: float | None, max_failures: int) -> list[str]:
-    """Why a learner looks stuck: idle that long without finishing, or many failures at one step.
+def stuck_reasons(row: LearnerRow, *, idle_minutes: float | None, max_failures: int,
+                  exercise_minutes: float = EXERCISE_STUCK_MINUTES) -> list[str]:
+    """Why a learner looks stuck: idle that long without finishing, many failures at one step, or
+    an open exercise at the current step with ``max_failures`` attempts, every hint shown, or
+    ``exercise_minutes`` spent on it.
 
     Only asked for with ``--stuck MINUTES`` (``idle_minutes``); a finished learner is never stuck.
     """
@@ -247,6 +361,16 @@ def stuck_reasons(row: LearnerRow, *, idle_minutes: float | None, max_failures: 
                        else f"no recorded activity{where}")
     if row.worst_step and row.worst_failures >= max_failures:
         reasons.append(f"{row.worst_failures} failed attempts at {row.worst_step}")
+    ex = row.open_exercise
+    if ex is not None and (ex.attempts >= max_failures or 0 < ex.hints_total <= ex.hints_used
+                           or ex.time_spent_s >= exercise_minutes * 60):
+        said = [_count(ex.attempts, "attempt"), _count(ex.hints_used, "hint")
+                + (" (all)" if 0 < ex.hints_total <= ex.hints_used else "")]
+        if ex.time_spent_s:
+            said.append(_minutes(ex.time_spent_s / 60))
+        if ex.solution_shown:
+            said.append("solution shown")
+        reasons.append(f"stuck on the exercise {ex.step}: " + ", ".join(said))
     return reasons
 
 
@@ -270,6 +394,9 @@ class ClassReport:
     skipped_files: list[SkippedFile]
     stuck_after_minutes: float | None = None
     max_failures: int = 3
+    exercise_minutes: float = EXERCISE_STUCK_MINUTES
+
+    exercises_total: int = 0
 
     @property
     def stuck(self) -> list[LearnerRow]:
@@ -288,6 +415,8 @@ class ClassReport:
             "course": {"steps": self.steps_total, "lessons": self.lessons_total},
             "stuck_after_minutes": self.stuck_after_minutes,
             "max_failures": self.max_failures,
+            "exercise_stuck_minutes": self.exercise_minutes,
+            "course_exercises": self.exercises_total,
             "learners": [r.as_dict() for r in self.rows],
             "stuck": [{"learner": r.learner, "file": r.file, "reasons": r.stuck} for r in self.stuck],
             "skipped_files": [s.as_dict() for s in self.skipped_files],
@@ -333,7 +462,8 @@ def load_course_for_report() -> Any:
 
 
 def build_report(places: list[Path], *, course: Any = None, now: datetime | None = None,
-                 stuck_minutes: float | None = None, max_failures: int = 3) -> ClassReport:
+                 stuck_minutes: float | None = None, max_failures: int = 3,
+                 exercise_minutes: float = EXERCISE_STUCK_MINUTES) -> ClassReport:
     """Read every progress file under ``places`` into a :class:`ClassReport` (no filtering)."""
     from tutor.errors import ProgressError
     from tutor.progress import read_document
@@ -352,11 +482,14 @@ def build_report(places: list[Path], *, course: Any = None, now: datetime | None
             skipped.append(SkippedFile(str(path), f"{path} disappeared while it was being read."))
             continue
         row = learner_row(path, doc, course, now)
-        row.stuck = stuck_reasons(row, idle_minutes=stuck_minutes, max_failures=max_failures)
+        row.stuck = stuck_reasons(row, idle_minutes=stuck_minutes, max_failures=max_failures,
+                                  exercise_minutes=exercise_minutes)
         rows.append(row)
     return ClassReport(generated_at=now, folders=[str(p) for p in places], steps_total=len(course.steps),
                        lessons_total=len(course.lessons), rows=rows, skipped_files=skipped,
-                       stuck_after_minutes=stuck_minutes, max_failures=max_failures)
+                       stuck_after_minutes=stuck_minutes, max_failures=max_failures,
+                       exercise_minutes=exercise_minutes,
+                       exercises_total=sum(1 for s in course.steps if s.exercise is not None))
 
 
 # -- sorting and filters ------------------------------------------------------------------------
@@ -455,7 +588,9 @@ def to_json(report: ClassReport) -> str:
 
 CSV_COLUMNS = ["learner", "file", "workspace", "state", "steps_done", "steps_total", "lessons_done", "lessons_total",
                "current_step", "skipped_count", "skipped_steps", "failures", "most_failures_step", "most_failures",
-               "hints_used", "time_spent_s", "last_activity", "idle_minutes",
+               "hints_used", "time_spent_s", "exercises_total", "exercises_solved", "exercises_skipped",
+               "exercises_by_reference", "exercises_open", "exercise_attempts", "exercise_hints_used",
+               "exercise_time_spent_s", "last_activity", "idle_minutes",
                *[k.column for k in KEY_EVIDENCE], "flag_count", "flags", "stuck"]
 
 
@@ -486,11 +621,13 @@ def to_table(report: ClassReport, console: Any) -> None:
                         f"{report.lessons_total} lessons", box=ui.boxes(console), title_justify="left", show_edge=False)
     columns: tuple[tuple[str, JustifyMethod], ...] = (
         ("learner", "left"), ("steps", "right"), ("lessons", "right"), ("current step", "left"),
-        ("skip", "right"), ("fail", "right"), ("hint", "right"), ("time", "right"),
+        ("skip", "right"), ("fail", "right"), ("hint", "right"), ("exercises", "left"), ("time", "right"),
         ("idle", "right"), ("evidence", "left"), ("attention", "left"))
     for name, justify in columns:
-        # Only the evidence and the current step wrap on a narrow screen.
-        table.add_column(name, justify=justify, no_wrap=name not in ("evidence", "current step"))
+        # Only the evidence, the exercises and the current step wrap on a narrow screen (a step's key
+        # folds onto a second line rather than losing its end).
+        table.add_column(name, justify=justify, no_wrap=name not in ("evidence", "current step", "exercises"),
+                         overflow="fold" if name == "current step" else "ellipsis")
     styles = {"finished": "green", "in-progress": "", "not-started": "dim"}
     for row in report.rows:
         attention = Text()
@@ -501,14 +638,17 @@ def to_table(report: ClassReport, console: Any) -> None:
         table.add_row(Text(row.learner, style=styles[row.state]), f"{row.steps_done}/{row.steps_total}",
                       f"{row.lessons_done}/{row.lessons_total}", row.current_step or Text("finished", style="green"),
                       str(len(row.skipped) or ""), str(row.failures or ""), str(row.hints or ""),
-                      duration(row.time_spent_s), _minutes(row.idle_minutes) if row.last_activity else "never",
+                      row.exercises.short(), duration(row.time_spent_s),
+                      _minutes(row.idle_minutes) if row.last_activity else "never",
                       evidence_brief(row), attention)
     console.print(table)
     if report.stuck_after_minutes is not None:
         stuck = report.stuck
         if stuck:
             console.print(Text(f"{len(stuck)} learner(s) look stuck (no activity for {report.stuck_after_minutes:g} "
-                               f"min, or {report.max_failures}+ failures at one step):", style="bold yellow"))
+                               f"min, {report.max_failures}+ failures at one step, or at an exercise with "
+                               f"{report.max_failures}+ attempts, every hint shown or {report.exercise_minutes:g}+ "
+                               "min):", style="bold yellow"))
             console.print("\n".join(f"  {row.learner}: " + "; ".join(row.stuck) for row in stuck), highlight=False)
         else:
             console.print(Text("Nobody looks stuck.", style="green"))
@@ -565,10 +705,21 @@ ul{padding-left:1.2rem} code{font-size:.85rem}
 """
 
 
+def _exercises_html(row: LearnerRow, total: int) -> str:
+    """The exercises cell: the brief, with the open ones, hints and time in its tooltip."""
+    ex = row.exercises
+    brief = ex.brief()
+    if not brief:
+        return ""
+    more = [f"{ex.solved} of {total} solved with their own code", _count(ex.open, "open"),
+            _count(ex.hints_used, "hint") + " used", f"{duration(ex.time_spent_s)} in exercises"]
+    return f'<span title="{html.escape("; ".join(more))}">{html.escape(brief)}</span>'
+
+
 def to_html(report: ClassReport) -> str:
     e = html.escape
-    heads = ["learner", "state", "steps", "lessons", "current step", "skipped", "failures", "hints", "time",
-             "last activity", *[k.label for k in KEY_EVIDENCE], "checks"]
+    heads = ["learner", "state", "steps", "lessons", "current step", "skipped", "failures", "hints", "exercises",
+             "time", "last activity", *[k.label for k in KEY_EVIDENCE], "checks"]
     lines = ["<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
              f"<title>aml-tutor class report {e(report.generated_at.strftime('%Y-%m-%d %H:%M'))}</title>",
              f"<style>{_CSS}</style>", "</head>", "<body>", "<h1>aml-tutor class report</h1>",
@@ -577,7 +728,7 @@ def to_html(report: ClassReport) -> str:
              f"{e(', '.join(report.folders))}</p>",
              '<table id="learners">', "<thead><tr>" + "".join(f"<th>{e(h)}</th>" for h in heads) + "</tr></thead>",
              "<tbody>"]
-    numeric = {2, 3, 5, 6, 7, 8}  # the cells right-aligned
+    numeric = {2, 3, 5, 6, 7, 9}  # the cells right-aligned
     for row in report.rows:
         name = e(row.learner) + (' <span class="stuck">(stuck)</span>' if row.stuck else "")
         checks = (f'<span class="flag" title="{e("; ".join(str(f) for f in row.flags))}">{len(row.flags)} flag(s)</span>'
@@ -589,14 +740,16 @@ def to_html(report: ClassReport) -> str:
         skipped = f'<span title="{e(", ".join(row.skipped))}">{len(row.skipped)}</span>' if row.skipped else ""
         cells = [name, e(row.state), f"{row.steps_done}/{row.steps_total}", f"{row.lessons_done}/{row.lessons_total}",
                  f"<code>{e(row.current_step)}</code>" if row.current_step else "finished", skipped,
-                 str(row.failures or ""), str(row.hints or ""), e(duration(row.time_spent_s)), e(_activity(row)),
+                 str(row.failures or ""), str(row.hints or ""), _exercises_html(row, report.exercises_total),
+                 e(duration(row.time_spent_s)), e(_activity(row)),
                  *evidence, checks]
         lines.append(f'<tr class="{e(row.state)}">' + "".join(
             f'<td class="n">{c}</td>' if i in numeric else f"<td>{c}</td>" for i, c in enumerate(cells)) + "</tr>")
     lines += ["</tbody>", "</table>"]
     if report.stuck_after_minutes is not None:
-        lines.append(f"<h2>Stuck (no activity for {report.stuck_after_minutes:g} min, or {report.max_failures}+ "
-                     "failures at one step)</h2>")
+        lines.append(f"<h2>Stuck (no activity for {report.stuck_after_minutes:g} min, {report.max_failures}+ "
+                     f"failures at one step, or at an exercise with {report.max_failures}+ attempts, every hint "
+                     f"shown or {report.exercise_minutes:g}+ min)</h2>")
         lines.append("<ul>" + "".join(f"<li><b>{e(r.learner)}</b>: {e('; '.join(r.stuck))}</li>" for r in report.stuck)
                      + "</ul>" if report.stuck else "<p>Nobody looks stuck.</p>")
     if report.flagged:
