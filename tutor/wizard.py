@@ -271,6 +271,8 @@ class Wizard:
                 try:
                     ctx = self._context(step, reporter)
                     ctx.adopt = adopt
+                    if adopt and self._runner is not None:
+                        ctx.learner = self._runner.evaluate
                     result = spec.func(ctx)
                 finally:
                     self._reporter = None

@@ -427,6 +427,10 @@ class FakeAzure:
         self.runs[run.id] = run
         return run
 
+    def get_children(self, run: FakeRun) -> list[FakeRun]:
+        self._record("get_children", run.id)
+        return [self.runs[r.id] for r in self.engine.get_children(run.id) if r.id in self.runs]
+
     def log_metrics(self, run: FakeRun, metrics: dict[str, Any]) -> None:
         self._record("log_metrics", run.id, dict(metrics))
         self.engine.log_metrics(run.id, metrics)
@@ -493,16 +497,17 @@ class FakeAzure:
         return details
 
     def run_header(self, run: FakeRun) -> dict[str, str | None]:
-        """As ``AzureService.run_header``: ``run.display_name`` and the run record's ``created_utc``,
-        which the SDK's record dict holds as ISO text ending in Z."""
+        """As ``AzureService.run_header``: ``run.display_name``, the run record's ``created_utc``
+        (which the SDK's record dict holds as ISO text ending in Z) and ``parent_run_id``."""
         from azureml._restclient.clientbase import ClientBase
         from azureml._restclient.models import RunDto
 
         self._record("run_header", run.id)
-        created = _when(self.engine.get_run(run.id).submitted_at)
-        record = ClientBase.dto_to_dictionary(RunDto(run_id=run.id, created_utc=created,
-                                                     display_name=run.display_name))
-        return {"display_name": record.get("display_name") or None, "created_utc": record.get("created_utc")}
+        kept = self.engine.get_run(run.id)
+        record = ClientBase.dto_to_dictionary(RunDto(run_id=run.id, created_utc=_when(kept.submitted_at),
+                                                     display_name=run.display_name, parent_run_id=kept.parent_id))
+        return {"display_name": record.get("display_name") or None, "created_utc": record.get("created_utc"),
+                "parent_run_id": record.get("parent_run_id") or None}
 
     def run_details(self, run: FakeRun) -> dict[str, Any]:
         self._record("run_details", run.id)

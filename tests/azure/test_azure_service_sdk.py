@@ -126,6 +126,7 @@ class StandInRun:
         self._experiment, self._id, self._config = experiment, run_id, outputs
         self._display_name = None
         self.status = "Completed"
+        self._parent_id = None
 
     @property
     def id(self):
@@ -150,7 +151,7 @@ class StandInRun:
         from azureml._restclient.models import RunDto
 
         return ClientBase.dto_to_dictionary(RunDto(run_id=self._id, created_utc=SUBMITTED, status=self.status,
-                                                   display_name=self._display_name))
+                                                   display_name=self._display_name, parent_run_id=self._parent_id))
 
     def get_details(self):
         _called("Run.get_details")
@@ -209,8 +210,14 @@ class StandInRun:
         _called("Run.child_run", name=name, run_id=run_id, outputs=outputs)
         child = StandInRun(self._experiment, f"{self._id}_{len(CLOUD)}")
         child.status = "Running"
+        child._parent_id = self._id
         CLOUD[child.id] = child
         return child
+
+    def get_children(self, recursive=False, tags=None, properties=None, type=None, status=None,
+                     _rehydrate_runs=True):
+        _called("Run.get_children", recursive=recursive)
+        return iter([run for run in CLOUD.values() if isinstance(run, StandInRun) and run._parent_id == self._id])
 
     def log(self, name, value, description='', step=None):
         _called("Run.log", name=name, value=value)
@@ -606,7 +613,8 @@ def test_every_other_sdk_call_of_the_service(sdk: None, tmp_path: Path) -> None:
     assert service.get_run(ws, run.id) is run
     assert service.list_runs(experiment) == [run]
     assert "displayName" not in service.run_details(run) and "submittedTimeUtc" not in service.run_details(run)
-    assert service.run_header(run) == {"display_name": None, "created_utc": "2026-03-02T09:30:00.000Z"}
+    assert service.run_header(run) == {"display_name": None, "created_utc": "2026-03-02T09:30:00.000Z",
+                                       "parent_run_id": None}
     service.set_display_name(run, "first")
     assert service.run_header(run)["display_name"] == "first"
     assert service.run_status(run) == "Completed"
@@ -626,6 +634,8 @@ def test_every_other_sdk_call_of_the_service(sdk: None, tmp_path: Path) -> None:
                                                                          "outputs": False}}]
     child = service.child_run(logged)
     assert calls("Run.child_run") == [{"name": None, "run_id": None, "outputs": None}]
+    assert service.run_header(child)["parent_run_id"] == logged.id
+    assert service.get_children(logged) == [child] and calls("Run.get_children") == [{"recursive": False}]
     service.log_metrics(child, {"rmse": 3.5, "residuals": [0.1, -0.2]})
     assert calls("Run.log") == [{"name": "rmse", "value": 3.5}]
     assert calls("Run.log_list") == [{"name": "residuals", "value": [0.1, -0.2]}]

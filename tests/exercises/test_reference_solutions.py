@@ -30,6 +30,13 @@ def test_the_whole_course_runs_with_the_reference_solutions_typed_in(data_path: 
     # The actions adopted what the solutions made: nothing was made twice.
     assert len(ws.list_runs("rex-taxi-experiment-r")) == 5
     assert len(ws.list_runs("rex-taxi-experiment-python")) == 1
+    # One AutoML search, the learner's (the reference's): the step read it back, with its iterations.
+    [search] = ws.list_runs("rex-taxi-experiment-automl")
+    assert steps["day2-automl/run"]["evidence"]["parent_run_id"] == search.id
+    assert steps["day2-automl/run"]["evidence"]["iterations"] == len(ws.get_children(search.id)) >= 2
+    assert steps["day2-automl/form"]["evidence"]["settings"]["training_data"] == "rex-green-taxi-auto-train"
+    # The test RMSE the reference computed in the kernel is the one the step measured.
+    assert 3.0 < steps["day2-automl/evaluate"]["evidence"]["rmse"] < 4.5
     assert [d.version for d in ws.list_dataset_versions("rex-green-taxi")] == [1]
     assert [m.version for m in ws.list_models("rex-taxi-model")] == [1]
     # The last lesson's exercise deleted every service and cluster.

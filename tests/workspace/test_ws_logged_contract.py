@@ -56,6 +56,11 @@ def test_child_runs_are_recorded_finished_with_their_metrics(workspace: Workspac
     assert "ran out of memory" in (bad.error or "")
     assert workspace.get_run(parent.id).status == RunStatus.RUNNING  # children do not end their parent
     assert workspace.complete_run(parent.id).status == RunStatus.COMPLETED
+    children = workspace.get_children(parent.id)
+    assert [c.id for c in children] == [good.id, bad.id]
+    assert [c.display_name for c in children] == ["MaxAbsScaler, LightGBM", "StandardScaler, XGBoost"]
+    assert all(c.parent_id == parent.id for c in children)
+    assert workspace.get_children(good.id) == []
 
 
 def test_ending_a_run_failed_or_canceled_and_ending_it_twice(workspace: Workspace) -> None:

@@ -267,3 +267,16 @@ def scoring_script(probe: Probe, p: dict[str, Any]) -> str | None:
     if not ok:
         return f"your scoring script could not be tried: {value}"
     return str(value) if value else None
+
+
+@check("automl_run", required=("experiment",))
+def automl_run(probe: Probe, p: dict[str, Any]) -> str | None:
+    """The experiment has a finished AutoML run (a parent run whose iterations are its child runs)."""
+    searches = [r for r in probe.workspace.list_runs(p["experiment"])
+                if r.parent_id is None and r.tags.get("kind") == "automl"]
+    if not searches:
+        return f"the experiment {p['experiment']} has no AutoML run yet (experiment.submit(automl_config))"
+    if any(str(r.status) == "Completed" for r in searches):
+        return None
+    last = max(searches, key=lambda r: str(r.submitted_at or ""))
+    return f"your AutoML run {last.id} is {last.status}" + (f": {last.error}" if last.error else "")

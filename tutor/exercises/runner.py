@@ -326,6 +326,10 @@ class ExerciseRunner:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(course_copy, encoding="utf-8")
 
+    def evaluate(self, expr: str) -> tuple[bool, Any]:
+        """An expression over the learner's names, for an action that adopts what they made."""
+        return self.kernel.evaluate(expr)
+
     def probe(self, outputs: dict[str, Any], evidence: dict[str, Any] | None = None) -> Probe:
         return Probe(kernel=self.kernel, open_workspace=self.open_workspace, outputs=outputs, evidence=evidence or {})
 

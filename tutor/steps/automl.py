@@ -63,11 +63,60 @@ def _model_names() -> list[str]:
     return list(MODEL_NAMES)
 
 
+# What the form asks, as AutoMLConfig keeps it in ``user_settings`` (the SDK's own names).
+_FORM_SETTINGS = ("task_type", "training_data", "label_column_name", "primary_metric", "blocked_models",
+                  "n_cross_validations", "featurization", "model_explainability", "experiment_timeout_minutes",
+                  "enable_early_stopping")
+
+
+def _form_result(settings: dict[str, Any], note: str | None = None) -> StepResult:
+    display: list[Any] = [Facts("Your automated ML job", list(settings.items()))]
+    if note:
+        display.append(Note(note, "info"))
+    return StepResult(
+        evidence={"settings": settings},
+        outputs={"automl_settings": settings},
+        display=display,
+        summary=f"{settings['task']} of {settings['label_column_name']} on {settings['training_data']}, "
+                f"{settings['primary_metric']}, {settings['experiment_timeout_minutes']:g} min.",
+    )
+
+
+def _learners_form(ctx: StepContext) -> StepResult:
+    """The settings of the AutoMLConfig the learner wrote (the exercise), as the form would have them."""
+    name = ctx.param("config", "automl_config")
+    assert ctx.learner is not None
+    ok, found = ctx.learner(
+        f"{{k: (getattr(v, 'name', None) if k == 'training_data' else v) for k, v in {name}.user_settings.items() "
+        f"if k in {_FORM_SETTINGS!r}}}")
+    if not ok or not isinstance(found, dict):
+        raise StepFailed(f"Your `{name}` could not be read: {found}.", f"Make {name} with AutoMLConfig(...) again.")
+    if not found.get("training_data"):
+        raise StepFailed(f"Your `{name}` names no registered training dataset.",
+                         "Pass training_data=train_ds (the registered training half).")
+    minutes = found.get("experiment_timeout_minutes")
+    settings = {"training_data": found["training_data"], "task": found.get("task_type", "regression"),
+                "label_column_name": found.get("label_column_name"),
+                "primary_metric": found.get("primary_metric") or "normalized_root_mean_squared_error",
+                "blocked_models": list(found.get("blocked_models") or []),
+                "n_cross_validations": found.get("n_cross_validations"),
+                "featurization": found.get("featurization", "auto"),
+                "model_explainability": bool(found.get("model_explainability", True)),
+                "experiment_timeout_minutes": float(minutes if minutes is not None else DEFAULT_FORM_MINUTES),
+                "enable_early_stopping": bool(found.get("enable_early_stopping", True))}
+    return _form_result(settings, "These are the settings of your AutoMLConfig: the form is not asked.")
+
+
 @action("automl.form", optional=("dataset", "label", "primary_metric", "blocked_models", "n_cross_validations",
-                                 "featurization", "model_explainability", "experiment_timeout_minutes"))
+                                 "featurization", "model_explainability", "experiment_timeout_minutes", "config"))
 def form(ctx: StepContext) -> StepResult:
     """The studio's "New automated ML job" form: dataset, task, target, metric, blocked models,
-    validation, featurization, explanation and budget. Its answers are the AutoML settings."""
+    validation, featurization, explanation and budget. Its answers are the AutoML settings.
+
+    After an exercise (``adopt``) the settings are those of the learner's own AutoMLConfig
+    (the name ``config``, ``automl_config`` by default), read where their code ran."""
+    if ctx.adopt and ctx.learner is not None:
+        return _learners_form(ctx)
     ws = ctx.workspace
     default_dataset = ctx.param("dataset")
     if default_dataset in ctx.outputs:
@@ -115,12 +164,7 @@ def form(ctx: StepContext) -> StepResult:
                 "blocked_models": blocked, "n_cross_validations": int(folds_text), "featurization": featurization,
                 "model_explainability": explain, "experiment_timeout_minutes": float(minutes_text),
                 "enable_early_stopping": True}
-    return StepResult(
-        evidence={"settings": settings},
-        outputs={"automl_settings": settings},
-        display=[Facts("Your automated ML job", list(settings.items()))],
-        summary=f"{task} of {label} on {dataset}, {metric}, {minutes_text} min.",
-    )
+    return _form_result(settings)
 
 
 def _split_list(text: str) -> list[str]:
@@ -144,6 +188,8 @@ def run(ctx: StepContext) -> StepResult:
     from tutor.automl.config import DEFAULT_BUDGET_MINUTES
     from tutor.automl.parent_run import capped_minutes, run_automl_parent
 
+    if ctx.adopt:  # the learner submitted the search: their newest finished AutoML run
+        return _learners_search(ctx)
     ws = ctx.workspace
     settings: dict[str, Any] = {}
     if ctx.param("settings_from"):
@@ -241,6 +287,78 @@ def run(ctx: StepContext) -> StepResult:
         display=display,
         summary=f"{len(result.children)} iterations; best: {best.pipeline} ({config.primary_metric} "
                 f"{best.score:.5f}).",
+    )
+
+
+def _number(value: Any) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _learners_search(ctx: StepContext) -> StepResult:
+    """The step's result from the AutoML run the learner's code submitted (the exercise), read back
+    from the workspace: the parent run, its child runs (the iterations) and what it kept."""
+    from tutor.automl.parent_run import EXPLANATION_FILE
+
+    ws = ctx.workspace
+    experiment = ctx.param("experiment")
+    records = ws.list_runs(experiment)
+    searches = [r for r in records if r.parent_id is None and r.tags.get("kind") == "automl"
+                and str(r.status) == "Completed" and r.tags.get("best_pipeline")]
+    if not searches:
+        raise StepFailed(f"The experiment {experiment} has no finished AutoML run.",
+                         "Submit your AutoMLConfig with experiment.submit(...) and wait for it (the exercise).")
+    parent = max(searches, key=lambda r: str(r.submitted_at))
+    metric = parent.tags.get("primary_metric", "normalized_root_mean_squared_error")
+    children = ws.get_children(parent.id)
+    board: list[tuple[Any, float]] = []
+    for child in children:
+        score = _number(ws.get_metrics(child.id).get(metric)) if str(child.status) == "Completed" else None
+        if score is not None:
+            board.append((child, score))
+    higher_is_better = metric in ("spearman_correlation", "r2_score")
+    board.sort(key=lambda c: -c[1] if higher_is_better else c[1])
+    failures = sum(1 for child in children if str(child.status) != "Completed")
+    best_score = _number(ws.get_metrics(parent.id).get(metric))
+    best_pipeline = parent.tags["best_pipeline"]
+    best_iteration = next((str(c.tags.get("iteration", "")) for c, _ in board if c.display_name == best_pipeline), "")
+    explanation: list[dict[str, Any]] = []
+    explained = Path(parent.run_dir) / EXPLANATION_FILE if parent.run_dir else None
+    if explained is not None and explained.is_file():
+        try:
+            explanation = list(json.loads(explained.read_text(encoding="utf-8")).get("global_importance") or [])
+        except (OSError, ValueError):
+            explanation = []
+    search_s = parent.duration_seconds or 0.0
+    display: list[Any] = [
+        Table("Leaderboard of your AutoML run (cross-validated on the training half)",
+              ["iteration", "pipeline", metric],
+              [[c.tags.get("iteration", ""), (c.display_name or "")[:70], f"{score:.5f}"] for c, score in board[:8]]),
+        Facts("Best model", [("run", parent.id), ("pipeline", best_pipeline), ("iteration", best_iteration),
+                             (metric, f"{best_score:.5f}" if best_score is not None else ""),
+                             ("iterations", len(children)), ("failed iterations", failures),
+                             ("stopped because", parent.tags.get("stop_reason", "")),
+                             ("search time", f"{search_s:.0f} s")]),
+    ]
+    if explanation:
+        display.append(Bars("What the best model relies on (permutation importance)",
+                            [(e["feature"], e["importance"]) for e in explanation]))
+    save_as = ctx.param("save_as") or "automl"
+    return StepResult(
+        evidence={"experiment": experiment, "parent_run_id": parent.id, "iterations": len(children),
+                  "failed_iterations": failures, "best_pipeline": best_pipeline,
+                  "best_iteration": int(best_iteration) if best_iteration.isdigit() else None,
+                  "primary_metric": metric, "best_score": best_score,
+                  "stop_reason": parent.tags.get("stop_reason"), "search_s": round(search_s, 1),
+                  "explained": bool(explanation), "yours": True},
+        outputs={f"{save_as}_run_id": parent.id,
+                 f"{save_as}_summary": {"best_pipeline": best_pipeline, "best_score": best_score,
+                                        "stop_reason": parent.tags.get("stop_reason")}},
+        display=display,
+        summary=f"your AutoML run: {len(children)} iterations; best: {best_pipeline}"
+                + (f" ({metric} {best_score:.5f})." if best_score is not None else "."),
     )
 
 

@@ -128,6 +128,9 @@ class StepContext:
     # True when the learner's own code (an exercise) has already made what this step makes:
     # the action finds it in the workspace instead of making it again.
     adopt: bool = False
+    # With ``adopt``: evaluates an expression over the learner's names (their Python, where the
+    # exercise ran) -> (ok, value or the error in words). None when there is no such Python.
+    learner: Callable[[str], tuple[bool, Any]] | None = None
     progress: Reporter = field(default_factory=NullReporter)
     # Answers a yes/no question; the wizard wires it to a prompt (or the default with --yes).
     confirm: Callable[[str, bool], bool] = lambda question, default: default

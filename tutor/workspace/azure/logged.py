@@ -60,6 +60,15 @@ class LoggedRunsMixin(RunsMixin):
             self.log_metrics(child.id, metrics)
         return self.complete_run(child.id, final.value, error=error)
 
+    def get_children(self, run_id: str) -> list[RunRecord]:
+        """``run.get_children()``: a run's child runs, oldest first."""
+        runs = self._call(f"listing the child runs of {run_id}", self.service.get_children, self._run_handle(run_id))
+        records = []
+        for run in runs:
+            self._runs.setdefault(str(run.id), run)
+            records.append(self._record(run))
+        return sorted(records, key=lambda r: r.submitted_at)
+
     def log_metrics(self, run_id: str, metrics: Mapping[str, Any]) -> None:
         """``run.log(name, value)`` for each pair (``run.log_list`` for a list), then ``run.flush()``."""
         run = self._run_handle(run_id)

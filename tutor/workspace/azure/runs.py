@@ -105,6 +105,7 @@ def run_record(details: dict[str, Any], tags: dict[str, str], experiment: str, r
         submitted_at=iso(header.get("created_utc") or details.get("startTimeUtc")),
         started_at=iso(details.get("startTimeUtc")) or None, ended_at=iso(details.get("endTimeUtc")) or None,
         exit_code=exit_code, error=error, warnings=warnings, run_dir=str(run_dir),
+        parent_id=header.get("parent_run_id") or None,
     )
 
 

@@ -233,12 +233,14 @@ class AzureService:
 
     @_quiet
     def run_header(self, run: Any) -> dict[str, str | None]:
-        """What ``get_details()`` lacks: ``display_name`` (``run.display_name``) and ``created_utc``,
+        """What ``get_details()`` lacks: ``display_name`` (``run.display_name``), ``created_utc``,
         when the run was submitted (the run record's ``created_utc``; a queued run has no
-        ``startTimeUtc`` yet)."""
+        ``startTimeUtc`` yet), and ``parent_run_id`` (a child run's parent)."""
         record = run._run_dto
         created = record.get("created_utc") if isinstance(record, dict) else None
-        return {"display_name": run.display_name or None, "created_utc": str(created) if created else None}
+        parent = record.get("parent_run_id") if isinstance(record, dict) else None
+        return {"display_name": run.display_name or None, "created_utc": str(created) if created else None,
+                "parent_run_id": str(parent) if parent else None}
 
     @_quiet
     def run_details_with_logs(self, run: Any) -> dict[str, Any]:
@@ -287,6 +289,11 @@ class AzureService:
     def child_run(self, parent: Any) -> Any:
         """``parent.child_run()``: a started run under ``parent``, in the same experiment."""
         return parent.child_run()
+
+    @_quiet
+    def get_children(self, run: Any) -> list[Any]:
+        """``run.get_children()``: the runs directly under ``run`` (an AutoML parent's iterations)."""
+        return list(run.get_children())
 
     @_quiet
     def log_metrics(self, run: Any, metrics: Mapping[str, Any]) -> None:
