@@ -103,6 +103,11 @@ def test_a_training_step_done_too_fast(course) -> None:
     flags = check_document(doc, course, now=NOW)
     assert kinds(flags) == [("too-fast", training.key)]
     assert "0.01 s" in flags[0].message
+    # After an exercise the action only found the learner's runs: the time was the exercise's.
+    doc["steps"][training.key]["exercise"] = {"status": "solved", "attempts": 1, "time_spent_s": 40.0}
+    assert check_document(doc, course, now=NOW) == []
+    doc["steps"][training.key]["exercise"] = {"status": "open", "attempts": 1, "time_spent_s": 40.0}
+    assert kinds(check_document(doc, course, now=NOW)) == [("too-fast", training.key)]
 
 
 def test_inconsistent_counters(course) -> None:

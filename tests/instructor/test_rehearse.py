@@ -71,6 +71,10 @@ def test_the_shipped_lessons_pass_step_by_step(rehearsed) -> None:
     assert len(lines) == len(course.steps)
     load = next(o for o in outcomes if o.key == "day1-data/load")
     assert 0 < load.seconds < 60
+    # Every exercise's reference solution ran as a learner's answer and passed its own checks.
+    exercises = {s.key for s in course.steps if s.exercise is not None}
+    assert {o.key for o in outcomes if o.exercise == "solved-by-reference"} == exercises
+    assert sum("exercise: reference solution passed its checks" in line for line in lines) == len(exercises)
     assert (scratch / "progress" / "rehearse.json").exists()  # kept: the scratch folder was ours
 
 
@@ -176,3 +180,40 @@ def test_keep_needs_a_new_or_empty_folder(instructor, tmp_path: Path, data_path:
     result = instructor(["rehearse", "--keep", str(used)], data=data_path)
     assert result.returncode == 2
     assert "not an empty folder" in flat(result.stderr)
+
+
+BROKEN_EXERCISE = '''
+id = "broken-exercise"
+title = "An exercise whose reference solution misses its own check"
+day = 9
+order = 1
+
+[[steps]]
+id = "write"
+title = "Copy the scripts, by hand"
+action = "scripts.copy"
+explanation = "The reference makes x = 1; the check wants 2."
+[steps.code]
+python = "x = 1"
+[steps.exercise]
+task = "Make x."
+checks = [{ check = "true", expr = "x == 2", message = "`x` should be 2" }]
+
+[[steps]]
+id = "after"
+title = "Still rehearsed after the failure"
+action = "scripts.copy"
+explanation = "Runs."
+'''
+
+
+def test_an_exercise_whose_reference_fails_its_checks_fails_the_rehearsal(tmp_path: Path, data_path: Path) -> None:
+    lesson = tmp_path / "broken-exercise.toml"
+    lesson.write_text(BROKEN_EXERCISE)
+    screen = io.StringIO()
+    outcomes = rehearse([lesson], data_path, Console(file=screen, width=200, color_system=None), alone=True)
+    assert [(o.key.split("/")[1], o.status) for o in outcomes] == [("write", "fail"), ("after", "pass")]
+    assert outcomes[0].reason == "The reference solution did not pass its checks: `x` should be 2."
+    # Without exercises the step's action runs alone, and passes.
+    plain = rehearse([lesson], data_path, Console(file=io.StringIO(), width=200), alone=True, exercises=False)
+    assert [o.status for o in plain] == ["pass", "pass"] and plain[0].exercise == ""

@@ -171,8 +171,9 @@ class ExerciseRunner:
                 self.progress.record_exercise(step.key, status="solved-by-reference")
                 return Attempt(SOLVED, solution)
             self.progress.record_exercise(step.key, status=RUNNING_REFERENCE)
+            started = time.monotonic()
             self._run_reference(step, solution, outputs)
-            self.progress.record_exercise(step.key, status="solved-by-reference")
+            self.progress.record_exercise(step.key, status="solved-by-reference", seconds=time.monotonic() - started)
             return Attempt(SOLVED, solution)
         hints = [render(h, self.variables()) for h in (*exercise.hints, *step.hints)]
         draft = render(exercise.scaffold, self.variables()).strip("\n")

@@ -287,12 +287,16 @@ def rehearse_command(
                                                  "temporary folder, removed afterwards).", file_okay=False)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Also print the outcomes as JSON on standard output.")]
     = False,
+    exercises: Annotated[bool, typer.Option("--exercises/--no-exercises", help="Run each exercise's reference "
+                                            "solution as a learner's answer, through its checks (the default).")]
+    = True,
     plain: PlainOpt = False,
 ) -> None:
     """Rehearse lessons step by step on a scratch course folder.
 
-    Validates the lesson files, then runs them as `tutor start --yes` would, reporting each step:
-    ok or FAIL, its time and why it failed.
+    Validates the lesson files, then runs them as `tutor start --yes --exercises` would, reporting
+    each step: ok or FAIL, its time and why it failed. An exercise's reference solution runs as a
+    learner's answer and must pass its own checks.
 
     Exit codes: 0 every step passed; 1 a step failed; 2 bad usage; 3 a lesson file is invalid;
     5 the dataset cannot be found.
@@ -306,7 +310,7 @@ def rehearse_command(
     with _handled(err):
         found = dataset.locate(data)
         screen = err if as_json else out
-        outcomes = rehearse(list(files or []), found.path, screen, alone=alone, scratch=keep)
+        outcomes = rehearse(list(files or []), found.path, screen, alone=alone, scratch=keep, exercises=exercises)
         print_summary(screen, outcomes)
         if keep is not None:
             screen.print(f"The rehearsal's course folder is kept in {keep}.", highlight=False)

@@ -204,9 +204,16 @@ def check_document(doc: dict[str, Any], course: Any, *, now: datetime | None = N
             continue
         if step is not None and duration is not None and duration >= 0:
             floor = min_duration(step.action)
-            if floor and duration < floor[0]:
+            # After an exercise the action finds what the learner's code made: the work took the
+            # exercise's time, not the action's.
+            raw = entry.get("exercise")
+            exercise: dict[str, Any] = raw if isinstance(raw, dict) else {}
+            worked = duration
+            if exercise.get("status") in ("solved", "skipped", "solved-by-reference"):
+                worked += _number(exercise.get("time_spent_s")) or 0.0
+            if floor and worked < floor[0]:
                 flags.append(Flag("too-fast", key,
-                                  f"done in {duration:g} s; it cannot take under {floor[0]:g} s ({floor[1]})"))
+                                  f"done in {worked:g} s; it cannot take under {floor[0]:g} s ({floor[1]})"))
         evidence = entry.get("evidence")
         if not isinstance(evidence, dict):
             if step is not None and step.done_when:

@@ -47,6 +47,9 @@ class StepOutcome:
     reason: str = ""  # why it failed
     detail: str = ""  # the end of what the wizard showed for a failed step (its error panel)
     setup: bool = False  # a step of a lesson not under test, run so the lessons under test have what they need
+    # How the step's exercise ended ("solved-by-reference": its reference solution ran in the
+    # learner's kernel and passed its checks), "" for a step without one or with exercises off.
+    exercise: str = ""
 
     @property
     def ok(self) -> bool:
@@ -54,7 +57,8 @@ class StepOutcome:
 
     def as_dict(self) -> dict[str, Any]:
         return {"key": self.key, "lesson": self.lesson, "title": self.title, "status": self.status,
-                "seconds": round(self.seconds, 3), "reason": self.reason, "setup": self.setup}
+                "seconds": round(self.seconds, 3), "reason": self.reason, "setup": self.setup,
+                "exercise": self.exercise}
 
 
 def question_problem(step: Any, evidence: dict[str, Any]) -> str | None:
@@ -125,8 +129,12 @@ def rehearsal_course(paths: list[Path] | None, *, alone: bool = False) -> tuple[
 
 
 def rehearse(paths: list[Path] | None, data_path: Path | None, console: Console, *, alone: bool = False,
-             scratch: Path | None = None, username: str = "rehearse") -> list[StepOutcome]:
+             scratch: Path | None = None, username: str = "rehearse", exercises: bool = True) -> list[StepOutcome]:
     """Run the lessons in ``paths`` (default: the shipped course) step by step; one outcome per step.
+
+    With ``exercises`` each exercise's reference solution runs as a learner's answer would (in
+    the kernel, then its checks, then the step's action adopting what it made), so a rehearsal
+    proves every solution passes its own checks.
 
     Each outcome is printed on ``console`` as soon as the step ends. The course folder is
     ``scratch`` (kept afterwards, with the progress file, the workspace and the logs) or a new
@@ -165,9 +173,10 @@ def rehearse(paths: list[Path] | None, data_path: Path | None, console: Console,
             problems += filter(None, [question_problem(step, evidence)])
             problems += [f"implausible evidence: {p}" for p in implausible_metrics(evidence)]
         failed = status == "failed" or bool(problems)
+        record = progress.steps.get(key, {}).get("exercise") or {}
         outcome = StepOutcome(key=key, lesson=step.lesson_id, title=step.title, status="fail" if failed else "pass",
                               seconds=seconds, reason=error or "; ".join(problems),
-                              setup=step.lesson_id not in under_test)
+                              setup=step.lesson_id not in under_test, exercise=str(record.get("status", "")))
         if status == "failed":
             outcome.detail = "\n".join(screen.getvalue()[marks.get(key, 0):].rstrip().splitlines()[-DETAIL_LINES:])
         outcomes[key] = outcome
@@ -180,7 +189,7 @@ def rehearse(paths: list[Path] | None, data_path: Path | None, console: Console,
                                          workspace_kind="local", workspace_name=f"{username}-ws")
         with progress:
             progress.listener, progress.started = ended, started
-            wizard = Wizard(course, settings, progress, quiet, AutoPrompter(quiet))
+            wizard = Wizard(course, settings, progress, quiet, AutoPrompter(quiet), exercises=exercises)
             try:
                 for lesson in lessons:
                     while True:
@@ -208,7 +217,9 @@ def print_outcome(console: Console, outcome: StepOutcome) -> None:
     marks = {"pass": ("ok  ", "green"), "fail": ("FAIL", "bold red"), "not-run": ("--  ", "dim")}
     mark, style = marks[outcome.status]
     line = Text.assemble((mark, style), "  ", (f"{outcome.key:<34}", "cyan"), f" {outcome.seconds:6.2f}s",
-                         (" (setup)" if outcome.setup else "", "dim"))
+                         (" (setup)" if outcome.setup else "", "dim"),
+                         (" exercise: reference solution passed its checks"
+                          if outcome.exercise == "solved-by-reference" and outcome.ok else "", "dim"))
     if outcome.status == "fail":
         line.append(f"  {outcome.reason}", style="red")
     console.print(line, highlight=False, soft_wrap=True)
