@@ -186,8 +186,21 @@ def main() -> int:
           f"({statuses.count('solved')} solved, {attempts} attempts)")
     for lid, seconds in per_lesson:
         print(f"  day {by_id[lid].day}  {lid:<16} {seconds:6.1f} s")
+    # What the learner adds: reading every explanation and task, typing every answer. The rates
+    # are assumptions, not measurements: 200 words a minute to read, 150 characters a minute to
+    # type code (with its thinking).
+    reading = {day: 0 for day in per_day}
+    typing = {day: 0 for day in per_day}
+    for step in load_course().steps:
+        day = by_id[step.lesson_id].day
+        reading[day] += len(step.explanation.split()) + (len(step.exercise.task.split()) if step.exercise else 0)
+        if step.exercise is not None and not step.exercise.file:
+            typing[day] += len(render(step.code.get("python", ""), {"username": "lea"}).strip())
     for day, seconds in sorted(per_day.items()):
-        print(f"day {day}: {seconds:.0f} s ({seconds / 60:.1f} min)")
+        learner = reading[day] / 200 + typing[day] / 150
+        print(f"day {day}: {seconds:.0f} s ({seconds / 60:.1f} min) of the tutor's time; {reading[day]} words "
+              f"to read and {typing[day]} characters of answers to type: about {learner:.0f} min more for a "
+              f"learner, {seconds / 60 + learner:.0f} min in all")
     print(f"screen transcript: {log}")
     if args.keep is None:
         shutil.rmtree(work, ignore_errors=True)

@@ -5,7 +5,7 @@ see :mod:`tutor.exercises.session`), so names the learner made stay bound from o
 the next. Names an exercise needs (``needs`` in the lesson) are rebuilt from the workspace
 when they are missing: a new session, or a kernel restarted after a crash.
 
-Without a learner to type (``--yes``, ``tutor class rehearse``) the reference solution goes
+Without a learner to type (``--yes``, ``tutor lessons rehearse``) the reference solution goes
 through the very same path — kernel, checks, record — so every exercise's solution and its
 checks run in CI.
 """
