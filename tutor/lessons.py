@@ -159,6 +159,12 @@ class Lesson:
     summary: str
     steps: tuple[Step, ...]
     path: Path
+    # The estimate: reading and typing time plus the steps' run time on this kind of machine.
+    minutes: float = 0.0
+    original: str = ""  # where the lesson is in the original course
+    concepts: tuple[str, ...] = ()  # one line each, for the recap
+    recap: tuple[RecapItem, ...] = ()  # figures from the evidence, for the recap
+    charts: tuple[Chart, ...] = ()  # for the day's summary
 
 
 @dataclass(frozen=True)
@@ -325,7 +331,38 @@ def _parse_check(text: Any, path: Path, where: str) -> Check:
 
 STEP_FIELDS = {"id", "title", "explanation", "action", "params", "code", "hints", "question", "done_when", "ref",
                "exercise"}
-LESSON_FIELDS = {"id", "title", "day", "order", "summary", "steps"}
+LESSON_FIELDS = {"id", "title", "day", "order", "summary", "steps", "minutes", "original", "concepts", "recap",
+                 "charts"}
+
+
+@dataclass(frozen=True)
+class RecapItem:
+    """A figure of the lesson's recap: ``label``, found at ``key`` in the evidence of step ``step``."""
+
+    label: str
+    step: str
+    key: str
+
+
+@dataclass(frozen=True)
+class ChartBar:
+    label: str
+    step: str = ""
+    key: str = ""
+    value: float | None = None  # a fixed figure to compare with (a published result)
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A bar chart of the day's summary: the numbers of a table in a step's evidence (``step`` and
+    ``key``, with ``field`` picking one number from each row), and/or named ``bars``."""
+
+    title: str
+    step: str = ""
+    key: str = ""
+    field: str = ""
+    unit: str = ""
+    bars: tuple[ChartBar, ...] = ()
 
 
 def load_lesson(path: Path, actions: dict[str, Any] | None = None) -> Lesson:
@@ -426,6 +463,18 @@ def load_lesson(path: Path, actions: dict[str, Any] | None = None) -> Lesson:
                 exercise=exercise,
             )
         )
+    minutes = raw.get("minutes", 0)
+    if isinstance(minutes, bool) or not isinstance(minutes, (int, float)) or minutes < 0:
+        raise _fail(path, None, "'minutes' (the lesson's estimate) must be a number of minutes, like 12.")
+    original = raw.get("original", "")
+    concepts = raw.get("concepts", [])
+    if not isinstance(original, str):
+        raise _fail(path, None, "'original' must say in words where the lesson is in the original course.")
+    if not isinstance(concepts, list) or not all(isinstance(c, str) and c.strip() for c in concepts):
+        raise _fail(path, None, "'concepts' must be a list of one-line strings.")
+    ids = {step.id for step in steps}
+    recap = tuple(_recap_item(item, path, ids) for item in _tables(raw.get("recap", []), "recap", path))
+    charts = tuple(_chart(item, path) for item in _tables(raw.get("charts", []), "charts", path))
     return Lesson(
         id=lesson_id,
         title=title,
@@ -434,7 +483,56 @@ def load_lesson(path: Path, actions: dict[str, Any] | None = None) -> Lesson:
         summary=str(raw.get("summary", "")),
         steps=tuple(steps),
         path=path,
+        minutes=float(minutes),
+        original=original,
+        concepts=tuple(concepts),
+        recap=recap,
+        charts=charts,
     )
+
+
+def _tables(raw: Any, name: str, path: Path) -> list[dict[str, Any]]:
+    if not isinstance(raw, list) or not all(isinstance(item, dict) for item in raw):
+        raise _fail(path, None, f"'{name}' must be a list of tables ([[{name}]]).")
+    return raw
+
+
+def _recap_item(raw: dict[str, Any], path: Path, step_ids: set[str]) -> RecapItem:
+    unknown = sorted(set(raw) - {"label", "step", "key"})
+    if unknown:
+        raise _fail(path, None, f"a [[recap]] entry has an unknown field '{unknown[0]}' (known: key, label, step).")
+    if not all(isinstance(raw.get(k), str) and raw.get(k) for k in ("label", "step", "key")):
+        raise _fail(path, None, "each [[recap]] entry needs a 'label', the 'step' (its id) and the evidence 'key'.")
+    if raw["step"] not in step_ids:
+        raise _fail(path, None, f"a [[recap]] entry names the step '{raw['step']}', which this lesson does not have.")
+    return RecapItem(raw["label"], raw["step"], raw["key"])
+
+
+def _chart(raw: dict[str, Any], path: Path) -> Chart:
+    """A chart; its steps are course-wide keys (lesson/step): a day's chart may compare lessons."""
+    unknown = sorted(set(raw) - {"title", "step", "key", "field", "unit", "bars"})
+    if unknown:
+        raise _fail(path, None, f"a [[charts]] entry has an unknown field '{unknown[0]}'.")
+    if not isinstance(raw.get("title"), str) or not raw["title"]:
+        raise _fail(path, None, "each [[charts]] entry needs a 'title'.")
+    bars = []
+    for bar in raw.get("bars", []):
+        if not isinstance(bar, dict) or not isinstance(bar.get("label"), str):
+            raise _fail(path, None, f"a bar of the chart '{raw['title']}' needs a 'label'.")
+        value = bar.get("value")
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+            raise _fail(path, None, f"the bar '{bar['label']}' has a 'value' that is not a number.")
+        if value is None and not (bar.get("step") and bar.get("key")):
+            raise _fail(path, None, f"the bar '{bar['label']}' needs a 'value', or the 'step' and 'key' of its figure.")
+        bars.append(ChartBar(bar["label"], str(bar.get("step", "")), str(bar.get("key", "")),
+                             float(value) if value is not None else None))
+    if not raw.get("key") and not bars:
+        raise _fail(path, None, f"the chart '{raw['title']}' needs a table ('step' and 'key') or 'bars'.")
+    for step in [raw.get("step", "")] + [b.step for b in bars]:
+        if step and "/" not in step:
+            raise _fail(path, None, f"the chart '{raw['title']}' names the step '{step}': give it as lesson/step.")
+    return Chart(raw["title"], str(raw.get("step", "")), str(raw.get("key", "")), str(raw.get("field", "")),
+                 str(raw.get("unit", "")), tuple(bars))
 
 
 def load_course(paths: list[Path] | None = None) -> Course:

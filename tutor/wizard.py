@@ -101,16 +101,22 @@ class Wizard:
         if index == len(steps):
             self._all_done(steps, already=True)
             return Outcome(finished=True)
-        resumed = any(self.progress.status(s.key) for s in steps)
-        if resumed and index > 0:
-            self.console.print(Text(f"Welcome back, {self.settings.username}: continuing at "
-                                    f"'{steps[index].title}' ({index} of {len(steps)} steps finished).",
-                                    style="bold green"))
+        from tutor import journey
+
+        fresh = not any(self.progress.status(s.key) for s in self.course.steps)
+        if fresh:
+            journey.welcome(self.console, self.course, self.progress, self.settings, str(self.progress.path))
+        else:
+            # Resumed (a new session, or after a kill): done and left, where, and what still runs.
+            journey.welcome_back(self.console, self.course, self.progress, self.settings, steps[index],
+                                 journey.alive(self._open_workspace))
         shown_lesson = None
         while index < len(steps):
             step = steps[index]
             lesson = self.course.lesson(step.lesson_id)
             if lesson.id != shown_lesson:
+                if shown_lesson is not None or not fresh:
+                    journey.course_map(self.console, self.course, self.progress, lesson.id)
                 self.console.print(Rule(f"Day {lesson.day} · {lesson.title}", style="blue"))
                 shown_lesson = lesson.id
             choice = self._ask_what_to_do(step, index, len(steps))
@@ -150,10 +156,24 @@ class Wizard:
                 return Outcome(finished=False, quit=True, interrupted=isinstance(stop, Interrupted))
             if ok:
                 index += 1
+                self._lesson_end(step)
             elif not self.prompter.interactive:
                 return Outcome(finished=False, failed_step=step.key)
         self._all_done(steps)
         return Outcome(finished=True)
+
+    def _lesson_end(self, step: Step) -> None:
+        """After a lesson's last step: its recap; after a day's last lesson: the day's summary."""
+        from tutor import journey
+
+        lesson = self.course.lesson(step.lesson_id)
+        if step.key != lesson.steps[-1].key or journey.lesson_state(self.progress, lesson) != "done":
+            return
+        journey.lesson_recap(self.console, lesson, self.progress, self.variables())
+        day = [other for other in self.course.lessons if other.day == lesson.day]
+        if lesson.id == day[-1].id and all(journey.lesson_state(self.progress, other) == "done" for other in day):
+            journey.day_summary(self.console, self.course, lesson.day, self.progress,
+                                journey.alive(self._open_workspace), self.settings.username)
 
     # -- exercises -----------------------------------------------------------------------
     def _exercise_runner(self) -> Any:
