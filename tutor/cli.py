@@ -322,10 +322,44 @@ def status(
         spent = s["time_spent_s"] or 0
         table.add_row(s["key"], Text(label, style=style), f"{spent:.1f}s" if spent else "", str(s["attempts"] or ""),
                       str(s["hints_used"] or ""), _exercise_brief(s["exercise"]), _evidence_brief(s["evidence"]))
+    from tutor import journey
+
+    course = _load_course()
+    viewed = journey.DocProgress(doc)
+    current = next((s["lesson"] for s in report["steps"] if s["current"]), None)
+    console.print(journey.map_table(course, viewed, console, current))
     console.print(table)
     t = report["totals"]
     console.print(f"{t['done']} of {t['steps']} steps done, {t['skipped']} skipped, {t['failed']} failed; "
-                  f"{report['time_spent_s']:.0f}s of work.", highlight=False)
+                  f"{report['time_spent_s']:.0f}s of work; about {journey.duration_text(journey.minutes_left(course, viewed))} "
+                  "left.", highlight=False)
+
+
+# -- review ----------------------------------------------------------------------------------------
+@app.command()
+def review(
+    lesson: Annotated[Optional[str], typer.Argument(help="The lesson to re-read (e.g. day1-setup); without it, the lessons are listed.", metavar="LESSON", show_default=False)] = None,
+    username: UsernameOpt = None,
+    course_dir: CourseDirOpt = Path("."),
+    plain: PlainOpt = False,
+    no_pager: Annotated[bool, typer.Option("--no-pager", help="Print it all at once, even at a terminal.")] = False,
+) -> None:
+    """Re-read a lesson you worked through: explanations, your code, what each step measured. Nothing runs."""
+    from tutor import review as rv
+
+    console = ui.make_console(plain=plain)
+    with handled(_err_console(plain)):
+        course = _load_course()
+        chosen = rv.find_lesson(course, lesson) if lesson is not None else None  # a bad id before the progress
+        name, cdir, doc = learner_document(username, course_dir)
+    if chosen is None:
+        rv.show(console, rv.lesson_list(console, course, doc), page=False)
+        return
+    variables = {"username": name, "workspace": str((doc.get("workspace") or {}).get("name") or ""),
+                 "course_dir": str(cdir.root)}
+    again = f"`tutor start --lesson {chosen.id} --username {name} --course-dir {cdir.root}`"
+    rv.show(console, rv.review_lesson(console, chosen, doc, variables, again),
+            page=not no_pager and rv.stdout_is_terminal())
 
 
 # -- lessons ------------------------------------------------------------------------------------------

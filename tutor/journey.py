@@ -19,6 +19,20 @@ from rich.text import Text
 from tutor import ui
 
 
+class DocProgress:
+    """A progress document as read from its file (``tutor status``), with Progress's read methods."""
+
+    def __init__(self, doc: dict[str, Any]) -> None:
+        self.steps: dict[str, Any] = doc.get("steps") or {}
+
+    def status(self, key: str) -> str | None:
+        entry = self.steps.get(key)
+        return entry.get("status") if isinstance(entry, dict) else None
+
+    def is_finished(self, key: str) -> bool:
+        return self.status(key) in ("done", "skipped")
+
+
 def _finished(progress: Any, key: str) -> bool:
     return bool(progress.is_finished(key))
 
@@ -42,7 +56,7 @@ def minutes_left(course: Any, progress: Any) -> float:
     return left
 
 
-def _duration(minutes: float) -> str:
+def duration_text(minutes: float) -> str:
     minutes = max(0.0, minutes)
     if minutes < 1:
         return "under a minute"
@@ -59,8 +73,7 @@ def _marks(console: Console) -> dict[str, tuple[str, str]]:
 def map_table(course: Any, progress: Any, console: Console, current: str | None = None) -> Table:
     """Both days' lessons, rustlings-style: a mark, the lesson, its steps done and its estimate."""
     marks = _marks(console)
-    table = Table(box=None if ui.is_plain(console) else ui.boxes(console), show_header=True, pad_edge=False,
-                  title_justify="left")
+    table = Table(box=None, show_header=True, pad_edge=False, header_style="bold")
     table.add_column("", no_wrap=True)
     table.add_column("lesson", overflow="fold")
     table.add_column("steps", justify="right", no_wrap=True)
@@ -79,7 +92,7 @@ def map_table(course: Any, progress: Any, console: Console, current: str | None 
 def course_map(console: Console, course: Any, progress: Any, current: str | None = None) -> None:
     left = minutes_left(course, progress)
     console.print(Panel(Group(map_table(course, progress, console, current),
-                              Text(f"\nLeft: about {_duration(left)} (reading, typing and running the steps).",
+                              Text(f"\nLeft: about {duration_text(left)} (reading, typing and running the steps).",
                                    style="dim")),
                         title="The course", title_align="left", box=ui.boxes(console), border_style="blue"))
 
@@ -105,7 +118,7 @@ def welcome(console: Console, course: Any, progress: Any, settings: Any, progres
              "service with a key and call it, then let automated ML search for a better model."),
         Text(""),
         map_table(course, progress, console),
-        Text(f"\nIn all about {_duration(total)}: the estimates are reading and typing time plus the steps' run "
+        Text(f"\nIn all about {duration_text(total)}: the estimates are reading and typing time plus the steps' run "
              "time on this kind of machine.", style="dim"),
         Text.assemble(("\nWhat you need: ", "bold"), where),
         Text.assemble(("Keys: ", "bold"), KEYS),
@@ -162,7 +175,7 @@ def welcome_back(console: Console, course: Any, progress: Any, settings: Any, he
     body: list[RenderableType] = [
         Text.assemble(("Welcome back, ", "bold green"), (settings.username, "bold cyan"), ("!", "bold green")),
         Text(f"{finished} of {len(steps)} steps done ({lessons_done} of {len(course.lessons)} lessons), "
-             f"{_duration(_spent(progress) / 60)} spent so far; about {_duration(minutes_left(course, progress))} "
+             f"{duration_text(_spent(progress) / 60)} spent so far; about {duration_text(minutes_left(course, progress))} "
              "left."),
     ]
     if here is not None:
@@ -199,7 +212,7 @@ def recap_rows(lesson: Any, progress: Any) -> list[tuple[str, str]]:
     for item in lesson.recap:
         entry = progress.steps.get(f"{lesson.id}/{item.step}") or {}
         found, value = lookup(entry.get("evidence") or {}, item.key)
-        if found and value not in (None, "", []):
+        if found and value not in (None, ""):
             rows.append((item.label, _figure(value)))
     return rows
 
