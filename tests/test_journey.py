@@ -200,3 +200,30 @@ def test_the_recap_figures_and_charts_are_in_a_real_learners_evidence(tmp_path: 
         for chart in lesson.charts:
             expected = len(chart.bars) + (5 if chart.key else 0)
             assert len(chart_items(chart, course, viewed)) == expected, chart.title
+
+
+BOX_DRAWING = set("─│╭╮╯╰┃━┏┓┗┛├┤┬┴┼═║") | {"+-", "-+", "|"}
+
+
+def _drawn(text: str) -> list[str]:
+    return [line for line in text.splitlines() if any(mark in line for mark in BOX_DRAWING)]
+
+
+def test_plain_and_no_color_give_a_transcript_without_box_drawing(data_path: Path, course_dir: Path) -> None:
+    result = run_tutor(["start", "--yes", "--plain", "-u", "eve", "-C", str(course_dir), "--lesson", "day1-setup"],
+                       data=data_path, timeout=300)
+    assert result.returncode == 0, result.stdout[-2000:]
+    assert _drawn(result.stdout) == []
+    assert "Welcome, eve!" in result.stdout and "\nDay 1 · Your workspace and the course scripts\n" in result.stdout
+    assert "Recap · Your workspace and the course scripts" in result.stdout
+    # At a terminal, NO_COLOR alone does the same (and colour is off).
+    env = tutor_env(data_path, TERM="xterm", PROMPT_TOOLKIT_NO_CPR="1", COLUMNS="80", NO_COLOR="1")
+    child = pexpect.spawn(sys.executable, ["-m", "tutor", "status", "-u", "eve", "-C", str(course_dir)], env=env,
+                          encoding="utf-8", timeout=60, dimensions=(24, 80))
+    child.expect(pexpect.EOF)
+    shown = child.before or ""
+    assert "[done]  Your workspace and the course scripts" in shown
+    assert _drawn(shown) == [] and "\x1b[3" not in shown  # no box drawing, no colour codes
+    # A pipe without them keeps ASCII boxes, which read well in a CI log.
+    piped = run_tutor(["status", "-u", "eve", "-C", str(course_dir)])
+    assert "+--" in piped.stdout

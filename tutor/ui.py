@@ -2,8 +2,9 @@
 
 Everything the learner sees goes through here, so colour, plain mode and the absence of a
 terminal are decided in one place. Rich honours ``NO_COLOR`` and ``TERM=dumb`` itself;
-``--plain`` (or no terminal) additionally switches to ASCII boxes and line-by-line
-progress instead of animated bars.
+``--plain``, ``NO_COLOR`` and ``TERM=dumb`` give a screen-reader transcript: no colour and no
+box drawing (panels keep their titles, tables their columns); with no terminal (a pipe, a CI
+log) boxes are ASCII. Either way progress is line by line instead of animated bars.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+import weakref
 from contextlib import contextmanager
 from typing import Any, Iterator
 
@@ -37,17 +39,45 @@ SPARK = " ▁▂▃▄▅▆▇█"
 SPARK_ASCII = " .:-=+*#%@"
 
 
+# Consoles for a screen reader (--plain, NO_COLOR, TERM=dumb): no box drawing at all, headings
+# as lines of text. A pipe without them keeps ASCII boxes, which read well in a CI log.
+_READERS: "weakref.WeakSet[Console]" = weakref.WeakSet()
+
+# A box of spaces: a panel keeps its title and its indentation, and draws no lines.
+BLANK = box.Box("    \n    \n    \n    \n    \n    \n    \n    \n")
+
+
 def make_console(*, plain: bool = False, stderr: bool = False) -> Console:
     dumb = os.environ.get("TERM") == "dumb"
+    no_color = bool(os.environ.get("NO_COLOR"))
     stream = sys.stderr if stderr else sys.stdout
     try:
         terminal = stream.isatty()
     except (AttributeError, ValueError):
         terminal = False
     width = None if terminal or os.environ.get("COLUMNS") else PIPE_WIDTH
-    if plain or dumb:
-        return Console(stderr=stderr, color_system=None, emoji=False, highlight=False, width=width)
+    if plain or dumb or no_color:
+        console = Console(stderr=stderr, color_system=None, emoji=False, highlight=False, width=width)
+        _READERS.add(console)
+        return console
     return Console(stderr=stderr, width=width)
+
+
+def for_reader(console: Console) -> bool:
+    """A screen-reader transcript: --plain, NO_COLOR or TERM=dumb."""
+    return console in _READERS
+
+
+def heading(console: Console, title: str) -> None:
+    """A section heading across the screen (a lesson's start): a rule, or a line of text for a reader."""
+    from rich.rule import Rule
+
+    if for_reader(console):
+        console.print(Text(f"\n{title}\n", style="bold"), highlight=False)
+    elif is_plain(console):
+        console.print(Rule(title, characters="-"))
+    else:
+        console.print(Rule(title, style="blue"))
 
 
 def sparkline(counts: tuple[int, ...] | list[int], ascii_only: bool = False) -> str:
@@ -62,6 +92,8 @@ def is_plain(console: Console) -> bool:
 
 
 def boxes(console: Console) -> box.Box:
+    if for_reader(console):
+        return BLANK
     return box.ASCII if console.legacy_windows or console.color_system is None else box.ROUNDED
 
 

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from rich.console import Console
-from rich.rule import Rule
 from rich.text import Text
 
 from tutor import ui
@@ -74,6 +73,8 @@ class Wizard:
         self.exercises = exercises
         self._kernel_factory = kernel_factory
         self._runner: Any = None
+        # Predictions made before a step ran, kept until the step is done (a failed try keeps them).
+        self._predictions: dict[str, str] = {}
 
     # -- helpers ---------------------------------------------------------------------
     def variables(self) -> dict[str, str]:
@@ -117,7 +118,7 @@ class Wizard:
             if lesson.id != shown_lesson:
                 if shown_lesson is not None or not fresh:
                     journey.course_map(self.console, self.course, self.progress, lesson.id)
-                self.console.print(Rule(f"Day {lesson.day} · {lesson.title}", style="blue"))
+                ui.heading(self.console, f"Day {lesson.day} · {lesson.title}")
                 shown_lesson = lesson.id
             choice = self._ask_what_to_do(step, index, len(steps))
             adopt = False
@@ -282,6 +283,8 @@ class Wizard:
 
     def _run_step(self, step: Step, adopt: bool = False) -> bool:
         spec = get_action(step.action)
+        if step.question is not None and step.question.is_prediction:
+            self._predict(step)  # before the action (and after the exercise, when there is one)
         started = time.monotonic()
         result: StepResult | None = None
         try:
@@ -332,11 +335,13 @@ class Wizard:
         if result.summary:
             self.console.print(Text.assemble(("✓ " if not ui.is_plain(self.console) else "done: ", "bold green"),
                                              (result.summary, "green")))
+        if step.question is not None and step.question.is_prediction:
+            self._verdict(step, result.evidence)
         if result.repl is not None and self.prompter.interactive:
             result.evidence["repl_calls"] = self._open_repl(result.repl)
         self.progress.mark_done(step.key, evidence=result.evidence, outputs=result.outputs, duration_s=duration,
                                 summary=result.summary)
-        if step.question is not None:
+        if step.question is not None and not step.question.is_prediction:
             self._question(step, result.evidence)
         return True
 
@@ -376,6 +381,59 @@ class Wizard:
             return f"the tutor's log, which could not be written ({path}: {problem.strerror or problem})"
         return str(path)
 
+    def _answer(self, step: Step) -> str:
+        """One answer to the step's question. A typed answer that is empty, or not a number for a
+        number question, is refused with a message and asked again: it is not an attempt."""
+        question = step.question
+        assert question is not None
+        if question.kind == "select":
+            choices = [Choice(c, c) for c in question.choices]
+            return self.prompter.choose(question.prompt, choices, question.choices[0])
+        return self.prompter.text(question.prompt, "", question.answer_problem).strip()
+
+    def _predict(self, step: Step) -> None:
+        """A question asked before the step runs: the learner's prediction, kept until the verdict."""
+        question = step.question
+        assert question is not None
+        if not self.prompter.interactive:
+            return  # recorded as not asked with the verdict
+        kept = self._predictions.get(step.key)
+        if kept is not None:  # an earlier try of this step failed before the verdict
+            ui.show_items(self.console, [Note(f"Your prediction still stands: {kept}. Now the step runs.", "info")])
+            return
+        ui.show_items(self.console, [Note("Before this step runs: make a prediction. "
+                                          "The step's result will say whether you were right.", "info")])
+        answer = self._answer(step)
+        self._predictions[step.key] = answer
+        ui.show_items(self.console, [Note(f"Your prediction: {answer}. We'll see.", "info")])
+
+    def _verdict(self, step: Step, evidence: dict[str, Any]) -> None:
+        """After the step ran: the prediction checked against its evidence, with the explanation."""
+        question = step.question
+        assert question is not None
+        if not self.prompter.interactive:
+            self.progress.record_question_skipped(step.key, "not asked: running without prompts (--yes)")
+            return
+        given = self._predictions.pop(step.key, None)
+        if given is None:
+            return
+        expected = question.expected(evidence)
+        if expected is None:
+            self.progress.record_question_skipped(step.key, f"not checked: the step recorded no "
+                                                            f"'{question.answer_from}'")
+            ui.show_items(self.console, [Note(f"Your prediction was {given}, but this run did not record what "
+                                              "it is checked against.", "warning")])
+            return
+        right = question.is_right(given, evidence)
+        self.progress.record_answer(step.key, given=given, correct=right)
+        if right:
+            text = f"Your prediction was right: {expected}."
+        else:
+            text = f"Your prediction was {given}; the answer is {expected}."
+        if question.explanation:
+            text += f" {question.explanation}"
+        ui.show_items(self.console, [Note(text, "success" if right else "info")])
+
     def _question(self, step: Step, evidence: dict[str, Any]) -> None:
         question = step.question
         assert question is not None
@@ -386,11 +444,7 @@ class Wizard:
         hints = list(question.hints) + list(step.hints)
         given_hints = 0
         while True:
-            if question.kind == "select":
-                choices = [Choice(c, c) for c in question.choices]
-                answer = self.prompter.choose(question.prompt, choices, question.choices[0])
-            else:
-                answer = self.prompter.text(question.prompt, "")
+            answer = self._answer(step)
             right = question.is_right(answer, evidence)
             self.progress.record_answer(step.key, given=answer, correct=right)
             if right:
