@@ -13,7 +13,7 @@ import pytest
 from tutor_testing import flat, run_tutor, tutor_env
 
 COMMANDS = [[], ["start"], ["status"], ["lessons"], ["lessons", "check"], ["lessons", "rehearse"], ["reset"],
-            ["data"], ["class"], ["class", "report"], ["class", "check"], ["export"]]
+            ["data"], ["class"], ["class", "report"], ["class", "check"], ["export"], ["review"]]
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "tutor")
