@@ -3,8 +3,9 @@
 `tutor start` runs at a terminal (exercises on, as they are by default there) on a fresh course
 folder. At each step's menu the learner presses Enter (run it); at each exercise's `>>>` prompt
 the step's reference solution is typed in, line by line as a learner would type it; the scoring
-script's exercise is written in the file itself through $EDITOR; each question gets the right
-answer (read from the evidence the step just recorded); the prediction prompt is left with
+script's exercise is written in the file itself through $EDITOR; each question asked after its
+step gets the right answer (read from the evidence the step just recorded), each prediction the
+first choice or 0; the prediction prompt is left with
 `quit`. What is measured is the tutor's side: from the first screen to the last, per lesson and
 per day. A learner's reading and typing come on top.
 
@@ -83,6 +84,7 @@ def drive(course: Path, data: Path, username: str, automl_minutes: float | None,
     lesson_starts: list[tuple[str, float]] = []
     started = time.monotonic()
     typed = 0
+    predictions = 0
     while True:
         index = child.expect(patterns)
         seen += plain(child.before or "") + plain(child.after if isinstance(child.after, str) else "")
@@ -134,9 +136,14 @@ def drive(course: Path, data: Path, username: str, automl_minutes: float | None,
         else:
             key = prompts[patterns[index]]
             doc = json.loads((course / "progress" / f"{username}.json").read_text())
-            evidence = doc["steps"][key].get("evidence", {})
+            evidence = doc["steps"].get(key, {}).get("evidence", {})
             question = questions[key]
             time.sleep(0.3)
+            if question.when == "before":  # a prediction, before the step runs: the first choice, or 0
+                child.send(("" if question.kind == "select" else "0") + "\r")
+                child.expect("We'll see")  # the verdict comes after the step has run
+                predictions += 1
+                continue
             if question.kind == "select":
                 wanted = str(question.expected(evidence))
                 position = [str(c) for c in question.choices].index(wanted)
@@ -150,7 +157,8 @@ def drive(course: Path, data: Path, username: str, automl_minutes: float | None,
     total = time.monotonic() - started
     child.close()
     doc = json.loads((course / "progress" / f"{username}.json").read_text())
-    return {"total_s": total, "lesson_starts": lesson_starts, "exercises_typed": typed, "doc": doc}
+    return {"total_s": total, "lesson_starts": lesson_starts, "exercises_typed": typed, "predictions": predictions,
+            "doc": doc}
 
 
 def main() -> int:

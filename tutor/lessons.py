@@ -24,6 +24,37 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 TEMPLATE_VARIABLES = frozenset({"username", "workspace", "course_dir"})
 
 QUESTION_KINDS = ("select", "text", "number")
+# When a question is asked: "after" the step's action (the answer is on the screen), or "before"
+# it, as a prediction checked against the action's evidence once it has run.
+QUESTION_WHEN = ("after", "before")
+
+_NUMBER_RE = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$")
+_COMMA_RE = re.compile(r"^(?P<sign>[+-]?)(?P<whole>\d*),(?P<frac>\d+)$")
+
+
+def parse_number(text: str) -> float:
+    """A learner's typed number: "3.5", " 3.5 ", "-2", "1e3", or "3,5" with a decimal comma.
+
+    Raises ValueError with a message for the learner. A comma followed by exactly three digits
+    ("1,234") is refused as ambiguous, since it may be a thousands separator, unless the whole
+    part is zero ("0,125" can only be a decimal).
+    """
+    raw = str(text).strip()
+    if not raw:
+        raise ValueError("Type a number (Enter alone does not count).")
+    if _NUMBER_RE.match(raw):
+        return float(raw)
+    comma = _COMMA_RE.match(raw)
+    if comma:
+        sign, whole, frac = comma.group("sign"), comma.group("whole"), comma.group("frac")
+        if len(frac) == 3 and whole.lstrip("0"):
+            raise ValueError(f"'{raw}' is ambiguous: the comma may separate thousands ({sign}{whole}{frac}) or "
+                             f"decimals ({sign}{whole}.{frac}). Type {sign}{whole}{frac} or {sign}{whole}.{frac}.")
+        return float(f"{sign}{whole or '0'}.{frac}")
+    if "," in raw and any(ch.isdigit() for ch in raw):
+        raise ValueError(f"'{raw}' is not a number I can read: type it without thousands separators, "
+                         "with at most one decimal point or comma, like 1234.5.")
+    raise ValueError(f"'{raw}' is not a number: type digits, like 3.5.")
 
 # done_when: "<evidence key> <op> <literal>" or "<evidence key> exists"
 # A key is a dotted path; a segment with spaces or symbols is written in backquotes:
@@ -108,6 +139,22 @@ class Question:
     tolerance: float = 0.0  # for number questions
     hints: tuple[str, ...] = ()
     explanation: str = ""  # shown after a right answer
+    when: str = "after"  # "before": a prediction, asked before the action and checked after it
+
+    @property
+    def is_prediction(self) -> bool:
+        return self.when == "before"
+
+    def answer_problem(self, given: str) -> str | None:
+        """Why a typed answer cannot be taken (it is then asked again, not counted), or None."""
+        if self.kind == "number":
+            try:
+                parse_number(given)
+            except ValueError as problem:
+                return str(problem)
+        elif not str(given).strip():
+            return "Type an answer (Enter alone does not count)."
+        return None
 
     def expected(self, evidence: dict[str, Any]) -> Any:
         if self.answer_from is None:
@@ -121,7 +168,7 @@ class Question:
             return False
         if self.kind == "number":
             try:
-                return abs(float(given) - float(expected)) <= self.tolerance
+                return abs(parse_number(given) - float(expected)) <= self.tolerance + 1e-9 * max(1.0, abs(float(expected)))
             except (TypeError, ValueError):
                 return False
         return str(given).strip().casefold() == str(expected).strip().casefold()
@@ -277,7 +324,7 @@ def _require_str(table: dict[str, Any], name: str, path: Path, where: str | None
 def _parse_question(raw: Any, path: Path, where: str) -> Question:
     if not isinstance(raw, dict):
         raise _fail(path, where, "'question' must be a table.")
-    known = {"kind", "prompt", "choices", "answer", "answer_from", "tolerance", "hints", "explanation"}
+    known = {"kind", "prompt", "choices", "answer", "answer_from", "tolerance", "hints", "explanation", "when"}
     extra = sorted(set(raw) - known)
     if extra:
         raise _fail(path, where, f"the question has an unknown field '{extra[0]}' (known: {', '.join(sorted(known))}).")
@@ -301,6 +348,15 @@ def _parse_question(raw: Any, path: Path, where: str) -> Question:
     if not isinstance(tolerance, (int, float)) or tolerance < 0:
         raise _fail(path, where, "'tolerance' must be a number >= 0.")
     hints = _str_list(raw.get("hints"), path, where, "question.hints")
+    when = raw.get("when", "after")
+    if when not in QUESTION_WHEN:
+        raise _fail(path, where, f"the question's 'when' is {when!r}: it must be \"after\" (the default: asked once "
+                                 "the step has run) or \"before\" (a prediction, asked before the step runs and "
+                                 "checked against what it finds).")
+    if when == "before" and hints:
+        raise _fail(path, where, "a question asked before the step (when = \"before\") is a prediction with one "
+                                 "try, so it takes no 'hints': remove them, or put what they say in the "
+                                 "'explanation' shown with the verdict.")
     return Question(
         kind=kind,
         prompt=prompt,
@@ -310,6 +366,7 @@ def _parse_question(raw: Any, path: Path, where: str) -> Question:
         tolerance=float(tolerance),
         hints=hints,
         explanation=str(raw.get("explanation", "")),
+        when=when,
     )
 
 

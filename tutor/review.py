@@ -231,7 +231,8 @@ def _question_part(step: Step, entry: dict[str, Any], variables: dict[str, str])
     if "last_answer" in record:
         right = bool(record.get("correct"))
         tries = _int(record.get("attempts"))
-        lines.append("Your answer: ", style="bold")
+        lines.append("Your prediction: " if question.when == "before" else "Your answer: ",
+                     style="bold")
         lines.append(str(record["last_answer"]))
         lines.append(" — right" if right else " — not right", style="green" if right else "red")
         lines.append(f" ({_count(tries, 'try', 'tries')})" if tries else "")

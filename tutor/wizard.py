@@ -130,7 +130,7 @@ class Wizard:
                     continue
                 if attempt in (QUIT, BACK):
                     choice = attempt  # handled below, as the same choice from the menu
-                else:
+                elif attempt != "not offered":  # (a module it needs is missing: the action runs alone)
                     adopt = True  # solved or skipped: the action finds what the code made
             if choice == QUIT:
                 self._saved_message(step)
@@ -389,7 +389,12 @@ class Wizard:
         if question.kind == "select":
             choices = [Choice(c, c) for c in question.choices]
             return self.prompter.choose(question.prompt, choices, question.choices[0])
-        return self.prompter.text(question.prompt, "", question.answer_problem).strip()
+        while True:
+            answer = self.prompter.text(question.prompt, "")
+            problem = question.answer_problem(answer)
+            if problem is None:
+                return answer.strip()
+            ui.show_items(self.console, [Note(problem, "warning")])  # then the question again
 
     def _predict(self, step: Step) -> None:
         """A question asked before the step runs: the learner's prediction, kept until the verdict."""

@@ -217,3 +217,18 @@ def test_an_exercise_whose_reference_fails_its_checks_fails_the_rehearsal(tmp_pa
     # Without exercises the step's action runs alone, and passes.
     plain = rehearse([lesson], data_path, Console(file=io.StringIO(), width=200), alone=True, exercises=False)
     assert [o.status for o in plain] == ["pass", "pass"] and plain[0].exercise == ""
+
+
+def test_an_exercise_whose_module_is_missing_is_not_offered_and_the_step_runs_alone(tmp_path: Path,
+                                                                                   data_path: Path) -> None:
+    """On Azure without azureml-train-automl-client the AutoML exercises cannot run: the steps do."""
+    lesson = tmp_path / "needs-module.toml"
+    lesson.write_text(BROKEN_EXERCISE.replace('[steps.exercise]\n', '[steps.exercise]\nrequires = ["no_such_module_here"]\n'))
+    screen = io.StringIO()
+    outcomes = rehearse([lesson], data_path, Console(file=screen, width=200, color_system=None), alone=True,
+                        scratch=tmp_path / "kept")
+    assert [o.status for o in outcomes] == ["pass", "pass"]
+    assert outcomes[0].exercise == "not offered"
+    doc = json.loads((tmp_path / "kept" / "progress" / "rehearse.json").read_text())
+    assert doc["steps"]["broken-exercise/write"]["exercise"]["status"] == "not offered"
+    assert doc["steps"]["broken-exercise/write"]["evidence"]["files"] >= 1  # scripts.copy ran itself

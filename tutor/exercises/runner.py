@@ -33,6 +33,7 @@ from tutor.lessons import Step, render
 from tutor.prompts import QuestionaryPrompter, Quit
 
 SOLVED, SKIPPED, BACK, QUIT = "solved", "skipped", "back", "quit"
+UNAVAILABLE = "not offered"  # the learner's Python lacks a module the exercise needs
 RUNNING_REFERENCE = "running-reference"  # recorded while the reference solution runs
 
 # Inside a string literal, a run that looks like a key or token: 24+ base64 / hex characters
@@ -159,6 +160,13 @@ class ExerciseRunner:
         exercise = step.exercise
         assert exercise is not None
         solution = render(step.code.get("python", ""), self.variables()).strip("\n")
+        missing = self._missing(exercise.requires)
+        if missing:
+            self.console.print(Text(
+                f"This step's exercise needs the module {missing[0]}, which your Python cannot import, so the "
+                "step runs its own code instead (`tutor export` shows that code afterwards).", style="yellow"))
+            self.progress.record_exercise(step.key, status=UNAVAILABLE)
+            return Attempt(UNAVAILABLE)
         if exercise.file and self.prompter.interactive:
             self._give_file(step)
         self._show_task(step)
@@ -291,6 +299,15 @@ class ExerciseRunner:
             self._rebuild(step)
             return ""
         return self.pre_checks(step, outputs)
+
+    def _missing(self, modules: tuple[str, ...]) -> list[str]:
+        """The modules of ``modules`` the learner's Python cannot import."""
+        missing = []
+        for module in modules:
+            ok, found = self.kernel.evaluate(f"__import__('importlib.util').util.find_spec({module!r}) is not None")
+            if not ok or not found:
+                missing.append(module)
+        return missing
 
     # -- file exercises -------------------------------------------------------------------
     def _file(self, step: Step) -> Path:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-EXERCISE_FIELDS = {"task", "scaffold", "checks", "hints", "needs", "file", "blank"}
+EXERCISE_FIELDS = {"task", "scaffold", "checks", "hints", "needs", "file", "blank", "requires"}
 BLANK = "____"
 _NAME_RE = re.compile(r"^[A-Za-z_]\w*$")
 
@@ -46,6 +46,9 @@ class Exercise:
     # reference is the course's own copy of the file, then the step's code.
     file: str = ""
     blank: str = ""
+    # Modules the code needs beyond azureml-core (``azureml.train.automl``): where the learner's
+    # Python lacks one, the exercise is not offered and the step runs its own code.
+    requires: tuple[str, ...] = ()
 
 
 def parse_exercise(raw: Any, fail: Callable[[str], Exception], has_solution: bool) -> Exercise:
@@ -83,6 +86,10 @@ def parse_exercise(raw: Any, fail: Callable[[str], Exception], has_solution: boo
         problem = file_problem(file, blank)
         if problem:
             raise fail(problem)
+    requires = raw.get("requires", [])
+    if not isinstance(requires, list) or not all(isinstance(m, str) and re.match(r"^[A-Za-z_][\w.]*$", m)
+                                                 for m in requires):
+        raise fail("the exercise's 'requires' must be a list of module names, like [\"azureml.train.automl\"].")
     raw_checks = raw.get("checks")
     if not isinstance(raw_checks, list) or not raw_checks:
         raise fail("an exercise needs 'checks': a list of { check = \"name\", ... } tables.")
@@ -105,7 +112,7 @@ def parse_exercise(raw: Any, fail: Callable[[str], Exception], has_solution: boo
             raise fail(f"the exercise check '{name}' needs the parameter '{missing[0]}'.")
         checks.append(ExerciseCheck(name, params, spec.after_action))
     return Exercise(task=task, checks=tuple(checks), scaffold=scaffold, hints=tuple(hints), needs=dict(needs),
-                    file=file, blank=blank)
+                    file=file, blank=blank, requires=tuple(requires))
 
 
 def shipped_file(file: str) -> Path | None:

@@ -146,6 +146,8 @@ def call(ctx: StepContext) -> StepResult:
         raise StepFailed(f"The service answered {result.status}: {result.message}",
                          "Read the service log (tutor predict, then :logs) and redeploy if needed.")
     predictions = [float(p) for p in result.predictions]
+    # The same request without the key: what a client that forgot it gets.
+    no_key_status = call_score(record.scoring_uri, None, {"data": rows}).status if auth else result.status
     import json as _json
 
     body = _json.dumps({"data": rows})
@@ -162,7 +164,7 @@ def call(ctx: StepContext) -> StepResult:
     return StepResult(
         evidence={"service_name": record.name, "status": result.status, "rows": len(rows),
                   "predictions": [round(p, 4) for p in predictions], "first_prediction": round(predictions[0], 4),
-                  "latency_ms": round(result.latency_ms, 2)},
+                  "latency_ms": round(result.latency_ms, 2), "no_key_status": no_key_status},
         display=[Code(client, "python", title="The client (key masked)"),
                  Table("The answer", ["trip", "tripDistance", "passengers", "hour", "predicted fare"],
                        [[i + 1, r["tripDistance"], r["passengerCount"], r["hour_of_day"], f"${p:.2f}"]
@@ -362,9 +364,11 @@ def cleanup(ctx: StepContext) -> StepResult:
     services, clusters = course_resources(ws, ctx.username)
     listing = [["service", s.name, s.state] for s in services] + \
               [["cluster", c.name, str(c.provisioning_state)] for c in clusters]
+    # Compute instances are not the course's to delete: the learner stops theirs.
+    instances = sum(1 for c in ws.list_compute() if c.type == "ComputeInstance")
     if not listing:
-        return StepResult(evidence={"removed": [], "kept": []}, display=[Note("Nothing to clean up.", "info")],
-                          summary="Nothing to clean up.")
+        return StepResult(evidence={"removed": [], "kept": [], "instances_left": instances},
+                          display=[Note("Nothing to clean up.", "info")], summary="Nothing to clean up.")
     remove = ctx.param("remove")
     if remove is None:
         remove = ctx.confirm(
@@ -385,7 +389,7 @@ def cleanup(ctx: StepContext) -> StepResult:
     for problem in problems:
         display.append(Note(problem, "warning"))
     return StepResult(
-        evidence={"removed": removed, "kept": kept, "problems": problems},
+        evidence={"removed": removed, "kept": kept, "problems": problems, "instances_left": instances},
         display=display,
         summary=f"Removed {len(removed)}, kept {len(kept)}.",
     )

@@ -137,11 +137,28 @@ def submit(ctx: StepContext) -> StepResult:
         outputs[f"{save_as}_run_id"] = ids[0]
     return StepResult(
         evidence={"experiment": experiment, "compute": compute, "completed": len(final) - len(failed),
-                  "reattached": reattached, "runs": results},
+                  "reattached": reattached, "runs": results, "test_vs_train": _test_vs_train(results)},
         outputs=outputs,
         display=display,
         summary=f"{len(final)} run(s) of {experiment} completed on {compute}.",
     )
+
+
+def _test_vs_train(results: dict[str, dict[str, Any]]) -> dict[str, str]:
+    """For each metric logged on both halves ("RMSE Test" and "RMSE Train", "Test accuracy" and
+    "Train accuracy"): whether the test figure is "lower", "higher" or "equal" in every run, or "mixed"."""
+    pairs: dict[str, str] = {}
+    for name, record in results.items():
+        for metric in record:
+            if "Test" in metric.split() and metric.replace("Test", "Train", 1) in record:
+                pairs[" ".join(w for w in metric.split() if w != "Test")] = metric
+    found: dict[str, str] = {}
+    for base, test in pairs.items():
+        train = test.replace("Test", "Train", 1)
+        ways = {("lower" if r[test] < r[train] else "higher" if r[test] > r[train] else "equal")
+                for r in results.values() if test in r and train in r}
+        found[base] = ways.pop() if len(ways) == 1 else "mixed"
+    return found
 
 
 def _learners_runs(ws: Any, experiment: str, specs: list[dict[str, Any]]) -> dict[str, str]:

@@ -27,6 +27,18 @@ def connect(ctx: StepContext) -> StepResult:
     )
 
 
+def _secret_fields(content: str) -> int:
+    """How many entries of a config.json look like a secret (a key, password, token or credential)."""
+    import json
+
+    try:
+        entries = json.loads(content)
+    except ValueError:
+        return 0
+    words = ("key", "secret", "password", "token", "credential")
+    return sum(1 for name in (entries if isinstance(entries, dict) else {}) if any(w in name.lower() for w in words))
+
+
 @action("workspace.write_config", optional=("path",))
 def write_config(ctx: StepContext) -> StepResult:
     """Write the workspace's config.json so scripts and later sessions can find it."""
@@ -36,7 +48,7 @@ def write_config(ctx: StepContext) -> StepResult:
     from tutor.display import Code
 
     return StepResult(
-        evidence={"config_path": str(written)},
+        evidence={"config_path": str(written), "secret_fields": _secret_fields(content)},
         outputs={"config_path": str(written)},
         display=[Code(content, "json", title=str(written))],
         summary=f"Wrote {written}.",
@@ -80,10 +92,15 @@ def compute_cluster(ctx: StepContext) -> StepResult:
     target = ws.get_or_create_cluster(name, **kwargs)
     target = ws.wait_for_compute(name, on_state=lambda state, msg: ctx.progress.status(f"{name}: {state} {msg}".strip()))
     reused = name in existing
+    evidence = {"name": target.name, "state": str(target.provisioning_state), "vm_size": target.vm_size,
+                "min_nodes": target.min_nodes, "max_nodes": target.max_nodes, "slots": target.slots,
+                "reused": reused}
+    try:  # nodes allocated now (Azure: get_status().current_node_count)
+        evidence["nodes_now"] = ws.get_compute_status(name).current_node_count
+    except Exception:  # a figure for the step's question, not a reason to fail the step
+        pass
     return StepResult(
-        evidence={"name": target.name, "state": str(target.provisioning_state), "vm_size": target.vm_size,
-                  "min_nodes": target.min_nodes, "max_nodes": target.max_nodes, "slots": target.slots,
-                  "reused": reused},
+        evidence=evidence,
         outputs={ctx.param("save_as") or "cluster": target.name},
         display=[
             Facts(f"Cluster {target.name}", [
