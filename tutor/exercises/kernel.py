@@ -22,6 +22,9 @@ import traceback
 from typing import Any
 
 SOURCE = "<your code>"
+# Written to stdout and stderr after each run, before its reply: the tutor shows the run's output
+# up to it, so nothing the code printed arrives after the tutor has moved on.
+MARK = "\x1e\x1ftutor-end:{}\x1f\x1e"
 
 
 class _NoInput(io.TextIOBase):
@@ -167,7 +170,20 @@ class Kernel:
             except KeyboardInterrupt:
                 answer = {"status": "interrupted", "error": None, "duration_s": 0.0}
             answer["id"] = request.get("id")
+            if op in ("run", "bind"):
+                self.mark(request.get("id"))
             self.send(answer)
+
+    @staticmethod
+    def mark(request_id: Any) -> None:
+        """The end of a run's output on both streams (below whatever the code replaced them with)."""
+        for stream, fd in ((sys.__stdout__, 1), (sys.__stderr__, 2)):
+            try:
+                if stream is not None:
+                    stream.flush()
+                os.write(fd, MARK.format(request_id).encode())
+            except (OSError, ValueError):
+                pass
 
 
 def main(argv: list[str] | None = None) -> int:

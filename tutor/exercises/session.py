@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import re
 import signal
 import subprocess
 import sys
@@ -24,6 +25,7 @@ from typing import Any, Callable, Sequence
 from tutor.errors import TutorError
 
 GRACE_S = 3.0
+FLUSH_S = 2.0  # at most this long for the output of a run after its reply
 
 
 @dataclass
@@ -40,6 +42,11 @@ class NameInfo:
     repr: str | None
 
 
+_MARK_START = "\x1e\x1f"
+_MARK_RE = re.compile("\x1e\x1ftutor-end:([^\x1f]*)\x1f\x1e")
+_MARK_LONGEST = 40
+
+
 class Kernel:
     def __init__(self, *, embedded: Path | None = None, azure_config: Path | None = None, cwd: Path,
                  env: dict[str, str] | None = None) -> None:
@@ -53,6 +60,7 @@ class Kernel:
         self._on_output: Callable[[str, str], None] | None = None
         self._interrupted_at: float | None = None
         self._timed_out = False
+        self._marks: set[tuple[str, str]] = set()  # (stream, request id) of end-of-run marks seen
 
     # -- lifecycle -------------------------------------------------------------------
     def start(self) -> None:
@@ -72,6 +80,7 @@ class Kernel:
                              "Check that this Python can run `python -m tutor.exercises.kernel --help`.") from None
         os.close(write_fd)
         self._events = queue.Queue()
+        self._marks = set()
         proc = self._proc
         for stream, handle in (("stdout", proc.stdout), ("stderr", proc.stderr)):
             threading.Thread(target=self._pump, args=(stream, handle), daemon=True).start()
@@ -131,14 +140,33 @@ class Kernel:
 
     # -- reading ---------------------------------------------------------------------
     def _pump(self, stream: str, handle: Any) -> None:
+        """The kernel's output as "out" events, with a "mark" event where a run's output ends."""
         import codecs
 
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        pending = ""
         while True:
             chunk = os.read(handle.fileno(), 4096)
             if not chunk:
                 break
-            self._events.put(("out", (stream, decoder.decode(chunk))))
+            pending += decoder.decode(chunk)
+            while True:
+                found = _MARK_RE.search(pending)
+                if found is None:
+                    break
+                if found.start():
+                    self._events.put(("out", (stream, pending[:found.start()])))
+                self._events.put(("mark", (stream, found.group(1))))
+                pending = pending[found.end():]
+            # Keep back what could be the start of a mark cut by the chunk's end.
+            cut = pending.rfind(_MARK_START[0])
+            keep = pending[cut:] if cut >= 0 and len(pending) - cut < _MARK_LONGEST else ""
+            text = pending[: len(pending) - len(keep)]
+            if text:
+                self._events.put(("out", (stream, text)))
+            pending = keep
+        if pending:
+            self._events.put(("out", (stream, pending)))
         self._events.put(("closed", stream))
 
     def _replies(self, handle: Any) -> None:
@@ -178,6 +206,9 @@ class Kernel:
                 if kind == "out":
                     if self._on_output is not None:
                         self._on_output(*value)
+                    continue
+                if kind == "mark":  # kept for _flush_output: the output of that run is all shown
+                    self._marks.add((value[0], value[1]))
                     continue
                 if kind == "reply" and (request_id is None or value.get("id") == request_id):
                     return value
@@ -237,30 +268,40 @@ class Kernel:
         started = time.monotonic()
         self._on_output = on_output
         self._timed_out = False
+        request_id = self._request({"op": "run", "code": code})
         try:
-            reply = self._wait_reply(self._request({"op": "run", "code": code}), timeout=timeout, interruptible=True)
+            reply = self._wait_reply(request_id, timeout=timeout, interruptible=True)
         finally:
-            self._flush_output()
+            self._flush_output(request_id)
             self._on_output = None
         if reply is None:
             return self._died(started)
         status = "timeout" if self._timed_out and reply.get("status") == "interrupted" else reply.get("status", "error")
         return Outcome(status, reply.get("error"), time.monotonic() - started)
 
-    def _flush_output(self) -> None:
-        """Show what the code printed last, which may come just after its reply."""
-        time.sleep(0.02)
-        while True:
+    def _flush_output(self, request_id: int) -> None:
+        """Show what the run printed last, which may come after its reply: up to the kernel's
+        end-of-run mark on both streams (a kernel that died or closed a stream is not waited for)."""
+        waiting = {stream for stream in ("stdout", "stderr") if (stream, str(request_id)) not in self._marks}
+        self._marks = {m for m in self._marks if m[1] != str(request_id)}
+        deadline = time.monotonic() + FLUSH_S
+        while waiting:
             try:
-                kind, value = self._events.get_nowait()
+                kind, value = self._events.get(timeout=max(0.0, deadline - time.monotonic()))
             except queue.Empty:
                 return
             if kind == "out" and self._on_output is not None:
                 self._on_output(*value)
+            elif kind == "mark" and value[1] == str(request_id):
+                waiting.discard(value[0])
+            elif kind == "closed":
+                waiting.discard(value)
 
     def bind(self, code: str) -> Outcome:
         started = time.monotonic()
-        reply = self._wait_reply(self._request({"op": "bind", "code": code}), interruptible=True)
+        request_id = self._request({"op": "bind", "code": code})
+        reply = self._wait_reply(request_id, interruptible=True)
+        self._flush_output(request_id)  # quiet: consumes its marks (and any output below them)
         if reply is None:
             return self._died(started)
         return Outcome(reply.get("status", "error"), reply.get("error"), time.monotonic() - started)
