@@ -110,3 +110,44 @@ def test_a_deleted_cluster_says_how_to_make_it_again(data_path: Path, course_dir
     trained = run_tutor(["start", "--yes", "-u", "eva", "-C", str(course_dir), "--lesson", "day1-training"],
                         data=data_path, timeout=300)
     assert trained.returncode == 0, trained.stdout[-2000:]
+
+
+def test_a_run_submitted_just_before_a_kill_is_not_submitted_again(data_path: Path, course_dir: Path) -> None:
+    """The narrowest window: the run is in the workspace, but the tutor died before saving its id.
+
+    The state is made as that tutor left it: the step saved what it was submitting, the workspace
+    has the run (submitted for real, through the workspace), the partial state does not name it.
+    """
+    from tutor.lessons import load_course
+    from tutor.progress import Progress
+    from tutor.steps.training import _utc_now
+    from tutor.workspace import ScriptRunConfig
+
+    for lesson in DAY1:
+        assert run_tutor(["start", "--yes", "-u", "kim", "-C", str(course_dir), "--lesson", lesson],
+                         data=data_path).returncode == 0
+    step = load_course().find_step("day1-training/train-five")
+    first = step.params["runs"][0]
+    arguments = [str(a).replace("{username}", "kim") for a in first["arguments"]]
+    ws = _workspace(course_dir, "kim")
+    path = course_dir / "progress" / "kim.json"
+    with Progress.open(path, "kim", create=False) as progress:  # the step again, as after `tutor reset`
+        progress.reset(["day1-training/train-five", "day1-training/compare", "day1-training/predict-locally",
+                        "day1-training/register-model"])
+    before = {r.id for r in ws.list_runs("kim-taxi-experiment-r")}  # the first five, older than the window
+    since = _utc_now()
+    config = ScriptRunConfig(source_directory=course_dir / "train", script="train.py", arguments=arguments,
+                             environment="kim-taxi-env", compute_target="kimrcluster", display_name=first["name"],
+                             tags={k: str(v) for k, v in (first.get("tags") or {}).items()})
+    orphan = ws.submit("kim-taxi-experiment-r", config)
+    with Progress.open(path, "kim", create=False) as progress:
+        progress.mark_running("day1-training/train-five")
+        progress.save_partial("day1-training/train-five", {"runs": {}, "submitting": {
+            "name": first["name"], "arguments": arguments, "since": since}})
+    resumed = run_tutor(["start", "--yes", "-u", "kim", "-C", str(course_dir), "--lesson", "day1-training"],
+                        data=data_path, timeout=300)
+    assert resumed.returncode == 0, resumed.stdout[-3000:]
+    evidence = _progress(course_dir, "kim")["steps"]["day1-training/train-five"]["evidence"]
+    assert evidence["reattached"] == 1 and evidence["runs"][first["name"]]["run_id"] == orphan.id
+    new = {r.id for r in ws.list_runs("kim-taxi-experiment-r")} - before
+    assert len(new) == 5  # the orphan and four more: nothing submitted twice

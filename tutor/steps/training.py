@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from tutor.display import Bars, Facts, LogTail, Note, Table
-from tutor.errors import StepFailed
+from tutor.errors import StepFailed, TutorError
 from tutor.steps import action
 from tutor.steps.base import StepContext, StepResult
 
@@ -60,6 +60,7 @@ def submit(ctx: StepContext) -> StepResult:
     # An interrupted earlier attempt may have left runs going: reattach to those still alive
     # or completed, and submit only the missing, failed or canceled ones.
     previous: dict[str, str] = dict(ctx.resume.get("runs") or {})
+    previous.update(_submitted_unsaved(ws, experiment, ctx.resume.get("submitting"), previous))
     if ctx.adopt:  # the learner submitted them: the newest run with each entry's arguments
         previous.update(_learners_runs(ws, experiment, specs))
     runs = []
@@ -79,6 +80,10 @@ def submit(ctx: StepContext) -> StepResult:
             tags={k: str(v) for k, v in (spec.get("tags") or {}).items()},
             display_name=name,
         )
+        # Said before submitting: a tutor killed between the submit and the next save leaves a
+        # run the next attempt finds by this (name, arguments, time) instead of submitting twice.
+        ctx.save_partial({"runs": previous, "submitting": {"name": name, "arguments": list(config.arguments),
+                                                           "since": _utc_now()}})
         runs.append(ws.submit(experiment, config))
         previous[name] = runs[-1].id
         ctx.save_partial({"runs": previous})
@@ -159,6 +164,36 @@ def _test_vs_train(results: dict[str, dict[str, Any]]) -> dict[str, str]:
                 for r in results.values() if test in r and train in r}
         found[base] = ways.pop() if len(ways) == 1 else "mixed"
     return found
+
+
+def _utc_now() -> str:
+    from datetime import datetime, timezone
+
+    return datetime.now(timezone.utc).isoformat()
+
+
+def _submitted_unsaved(ws: Any, experiment: str, submitting: Any, known: dict[str, str]) -> dict[str, str]:
+    """{name: run id} of the run an interrupted attempt was submitting when it stopped, if it got in:
+    a run of ``experiment`` with that display name and arguments, submitted since then."""
+    from datetime import datetime, timedelta
+
+    if not isinstance(submitting, dict) or submitting.get("name") in known:
+        return {}
+    try:
+        since = datetime.fromisoformat(str(submitting["since"])) - timedelta(seconds=1)
+        records = ws.list_runs(experiment)
+    except (KeyError, ValueError, TutorError):
+        return {}
+    wanted = [str(a) for a in submitting.get("arguments") or []]
+    for record in sorted(records, key=lambda r: r.submitted_at, reverse=True):
+        try:
+            when = datetime.fromisoformat(str(record.submitted_at))
+        except ValueError:
+            continue
+        if (record.display_name == submitting.get("name") and [str(a) for a in record.arguments] == wanted
+                and when.tzinfo is not None and when >= since):
+            return {str(submitting["name"]): record.id}
+    return {}
 
 
 def _learners_runs(ws: Any, experiment: str, specs: list[dict[str, Any]]) -> dict[str, str]:
