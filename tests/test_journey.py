@@ -203,7 +203,7 @@ def test_the_recap_figures_and_charts_are_in_a_real_learners_evidence(tmp_path: 
         assert len(recap_rows(lesson, viewed)) == len(lesson.recap), lesson.id
         for chart in lesson.charts:
             expected = len(chart.bars) + (5 if chart.key else 0)
-            assert len(chart_items(chart, course, viewed)) == expected, chart.title
+            assert len(chart_items(chart, viewed)) == expected, chart.title
 
 
 BOX_DRAWING = set("─│╭╮╯╰┃━┏┓┗┛├┤┬┴┼═║") | {"+-", "-+", "|"}

@@ -242,7 +242,7 @@ def lesson_recap(console: Console, lesson: Any, progress: Any, variables: dict[s
                         border_style="green"))
 
 
-def chart_items(chart: Any, course: Any, progress: Any) -> list[tuple[str, float]]:
+def chart_items(chart: Any, progress: Any) -> list[tuple[str, float]]:
     """The bars of one lesson chart, from the evidence (a table of numbers, or named figures)."""
     from tutor.lessons import lookup
 
@@ -278,7 +278,7 @@ def day_summary(console: Console, course: Any, day: int, progress: Any, found: l
                                        style="bold green")]
     for lesson in lessons:
         for chart in lesson.charts:
-            items = chart_items(chart, course, progress)
+            items = chart_items(chart, progress)
             if len(items) >= 2:
                 values = [v for _, v in items]
                 low, high = min(values), max(values)

@@ -23,7 +23,6 @@ from typing import Any
 from rich.console import Console, Group, RenderableType
 from rich.markdown import Markdown
 from rich.panel import Panel
-from rich.rule import Rule
 from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
@@ -93,32 +92,10 @@ def own_code(entry: dict[str, Any]) -> tuple[str, str] | None:
 
 def function_source(code: str, name: str) -> str | None:
     """The top-level function ``name`` of ``code`` (with its decorators), or None."""
-    import ast
+    from tutor.exercises.spec import function_lines
 
-    try:
-        tree = ast.parse(code)
-    except SyntaxError:
-        return None
-    for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name and node.end_lineno:
-            first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
-            return "\n".join(code.splitlines()[first - 1:node.end_lineno])
-    return None
-
-
-def _plain(console: Console) -> bool:
-    """Words instead of symbols: --plain, NO_COLOR, a dumb terminal, or no terminal."""
-    return ui.is_plain(console)
-
-
-def _heading(console: Console, title: str) -> RenderableType:
-    """A lesson's heading as :func:`tutor.ui.heading` prints it: a line of text for a screen reader,
-    an ASCII rule when plain, a blue rule at a terminal."""
-    if ui.for_reader(console):
-        return Text(f"\n{title}\n", style="bold")
-    if ui.is_plain(console):
-        return Rule(Text(title), characters="-")
-    return Rule(Text(title), style="blue")
+    span = function_lines(code, name)
+    return "\n".join(code.splitlines()[span[0]:span[1]]) if span is not None else None
 
 
 def _int(value: Any) -> int:
@@ -256,7 +233,7 @@ def _happened(console: Console, step: Step, entry: dict[str, Any]) -> list[Rende
     shown, plain_shown, style = _STEP_MARKS.get(status, (status, status, ""))
     line = Text()
     line.append("What happened: ", style="bold")
-    line.append(plain_shown if _plain(console) else shown, style=style)
+    line.append(plain_shown if ui.is_plain(console) else shown, style=style)
     summary = entry.get("summary")
     if status == "skipped":
         line.append(" — you skipped this step; it did not run.")
@@ -340,7 +317,7 @@ def review_lesson(console: Console, lesson: Lesson, doc: dict[str, Any], variabl
     """Everything ``tutor review LESSON`` shows, in order."""
     state, finished = lesson_state(lesson, doc)
     out: list[RenderableType] = [
-        _heading(console, f"Day {lesson.day} · {lesson.title} [{lesson.id}]"),
+        ui.heading_renderable(console, f"Day {lesson.day} · {lesson.title} [{lesson.id}]"),
         Text(f"{doc.get('learner')}'s review: {finished} of {_count(len(lesson.steps), 'step')} finished"
              + ("." if state == "done" else f" (lesson {state}).")),
     ]
@@ -376,7 +353,7 @@ def lesson_list(console: Console, course: Course, doc: dict[str, Any]) -> list[R
         if example is None and state != "not started":
             example = lesson.id
         table.add_row(lesson.id, str(lesson.day), lesson.title, f"{finished}/{len(lesson.steps)}",
-                      Text(plain_mark if _plain(console) else mark, style=style))
+                      Text(plain_mark if ui.is_plain(console) else mark, style=style))
     example = example or course.lessons[0].id
     return [table, Text(f"`tutor review LESSON` re-reads one, for example `tutor review {example}`. "
                         "A lesson in progress shows its finished steps.")]

@@ -68,16 +68,21 @@ def for_reader(console: Console) -> bool:
     return console in _READERS
 
 
-def heading(console: Console, title: str) -> None:
-    """A section heading across the screen (a lesson's start): a rule, or a line of text for a reader."""
+def heading_renderable(console: Console, title: str) -> RenderableType:
+    """A section heading across the screen (a lesson's start): a rule, or a line of text for a reader.
+
+    The title is text, not markup: "[day1-setup]" in it stays as it is."""
     from rich.rule import Rule
 
     if for_reader(console):
-        console.print(Text(f"\n{title}\n", style="bold"), highlight=False)
-    elif is_plain(console):
-        console.print(Rule(title, characters="-"))
-    else:
-        console.print(Rule(title, style="blue"))
+        return Text(f"\n{title}\n", style="bold")
+    if is_plain(console):
+        return Rule(Text(title), characters="-")
+    return Rule(Text(title), style="blue")
+
+
+def heading(console: Console, title: str) -> None:
+    console.print(heading_renderable(console, title), highlight=False)
 
 
 def sparkline(counts: tuple[int, ...] | list[int], ascii_only: bool = False) -> str:

@@ -29,6 +29,7 @@ from tutor.steps.base import Settings, StepContext, StepResult
 log = logging.getLogger("tutor")
 
 RUN, NEXT, HINT, SKIP, BACK, QUIT = "run", "next", "hint", "skip", "back", "quit"
+NOT_OFFERED = "not offered"  # an exercise's outcome when a module it needs is missing (runner.UNAVAILABLE)
 
 
 class Interrupted(Quit):
@@ -130,7 +131,7 @@ class Wizard:
                     continue
                 if attempt in (QUIT, BACK):
                     choice = attempt  # handled below, as the same choice from the menu
-                elif attempt != "not offered":  # (a module it needs is missing: the action runs alone)
+                elif attempt != NOT_OFFERED:  # (then the action runs alone)
                     adopt = True  # solved or skipped: the action finds what the code made
             if choice == QUIT:
                 self._saved_message(step)

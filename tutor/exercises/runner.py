@@ -33,7 +33,7 @@ from tutor.lessons import Step, render
 from tutor.prompts import QuestionaryPrompter, Quit
 
 SOLVED, SKIPPED, BACK, QUIT = "solved", "skipped", "back", "quit"
-UNAVAILABLE = "not offered"  # the learner's Python lacks a module the exercise needs
+UNAVAILABLE = "not offered"  # the learner's Python lacks a module the exercise needs (wizard.NOT_OFFERED)
 RUNNING_REFERENCE = "running-reference"  # recorded while the reference solution runs
 
 # Inside a string literal, a run that looks like a key or token: 24+ base64 / hex characters

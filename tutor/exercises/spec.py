@@ -129,38 +129,40 @@ def shipped_file(file: str) -> Path | None:
     return path if path.is_file() else None
 
 
+def _function(source: str, name: str) -> Any:
+    """The module-level ``def name`` of ``source`` (an ast node), or None."""
+    import ast
+
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None
+    return next((node for node in tree.body
+                 if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name), None)
+
+
 def function_body(source: str, name: str) -> tuple[int, int] | None:
     """The lines (0-based, end exclusive) of module-level ``def name``'s body after its docstring."""
     import ast
 
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
+    node = _function(source, name)
+    if node is None:
         return None
-    for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name:
-            body = node.body
-            if (len(body) > 1 and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
-                    and isinstance(body[0].value.value, str)):
-                body = body[1:]
-            end = node.end_lineno or body[-1].end_lineno or body[-1].lineno
-            return body[0].lineno - 1, end
-    return None
+    body = node.body
+    if (len(body) > 1 and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
+            and isinstance(body[0].value.value, str)):
+        body = body[1:]
+    end = node.end_lineno or body[-1].end_lineno or body[-1].lineno
+    return body[0].lineno - 1, end
 
 
 def function_lines(source: str, name: str) -> tuple[int, int] | None:
     """The lines (0-based, end exclusive) of module-level ``def name``, its decorators included."""
-    import ast
-
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
+    node = _function(source, name)
+    if node is None:
         return None
-    for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name:
-            first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
-            return first - 1, node.end_lineno or node.lineno
-    return None
+    first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+    return first - 1, node.end_lineno or node.lineno
 
 
 def file_problem(file: str, blank: str) -> str | None:
