@@ -19,14 +19,12 @@ import pytest
 from tutor.errors import LessonError
 from tutor.journey import DocProgress, minutes_left
 from tutor.lessons import load_course, load_lesson
-from tutor_testing import flat, run_tutor, tutor_env
+from tutor_testing import flat, run_tutor, spawn_tutor, tutor_env
 
 
 def spawn(course: Path, data: Path, *args: str) -> pexpect.spawn:
-    env = tutor_env(data, TERM="xterm", PROMPT_TOOLKIT_NO_CPR="1", COLUMNS="80", LINES="24")
-    return pexpect.spawn(sys.executable, ["-m", "tutor", "start", "-u", "eve", "-w", "local", "-C", str(course),
-                                          "--no-exercises", *args],
-                         env=env, encoding="utf-8", timeout=60, dimensions=(24, 80))
+    return spawn_tutor(["start", "-u", "eve", "-w", "local", "-C", str(course), "--no-exercises", *args], data=data,
+                       rows=24, cols=80, PROMPT_TOOLKIT_NO_CPR="1", LINES="24")
 
 
 def screen_text(child: pexpect.spawn) -> str:

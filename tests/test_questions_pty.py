@@ -9,23 +9,20 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 import time
 from pathlib import Path
 
 import pexpect
 
-from tutor_testing import run_tutor, tutor_env
+from tutor_testing import run_tutor, spawn_tutor
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
 def spawn(course: Path, data: Path, lesson: str) -> pexpect.spawn:
     # PROMPT_TOOLKIT_NO_CPR: the pseudo-terminal does not answer "where is the cursor?".
-    env = tutor_env(data, TERM="xterm", PROMPT_TOOLKIT_NO_CPR="1")
-    return pexpect.spawn(sys.executable, ["-m", "tutor", "start", "-u", "eve", "-w", "local", "-C", str(course),
-                                          "--no-exercises", "--lesson", lesson],
-                         env=env, encoding="utf-8", timeout=90, dimensions=(40, 120))
+    return spawn_tutor(["start", "-u", "eve", "-w", "local", "-C", str(course), "--no-exercises", "--lesson", lesson],
+                       data=data, timeout=90, PROMPT_TOOLKIT_NO_CPR="1")
 
 
 def steps(course: Path) -> dict:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pexpect
 
-from tutor_testing import run_tutor, tutor_env
+from tutor_testing import run_tutor, spawn_tutor, tutor_env
 
 
 def start(course: Path, data: Path, *lessons: str) -> None:
@@ -212,11 +212,8 @@ sys.stdout.write("[the pager shows]\\n" + text)
 def test_at_a_terminal_a_long_review_goes_through_the_pager_with_the_learners_own_code(
         data_path: Path, course_dir: Path, tmp_path: Path) -> None:
     # The learner solves the first exercise their own way at a terminal, then quits.
-    env = tutor_env(data_path)
-    env["TERM"] = "xterm"
-    child = pexpect.spawn(sys.executable, ["-m", "tutor", "start", "-u", "eve", "-w", "local", "-C", str(course_dir),
-                                           "--lesson", "day1-setup"],
-                          env=env, encoding="utf-8", timeout=60, dimensions=(40, 120))
+    child = spawn_tutor(["start", "-u", "eve", "-w", "local", "-C", str(course_dir), "--lesson", "day1-setup"],
+                        data=data_path)
     try:
         child.expect("What next")
         child.send("\r")
@@ -299,11 +296,8 @@ def test_a_file_exercise_shows_the_function_the_learner_wrote_and_the_lessons_co
     start(course_dir, data_path, "day1-setup", "day1-compute", "day1-data", "day1-training")
     editor = tmp_path / "editor.py"
     editor.write_text(EDITOR, encoding="utf-8")
-    env = tutor_env(data_path, EDITOR=f"{shlex.quote(sys.executable)} {shlex.quote(str(editor))}")
-    env["TERM"] = "xterm"
-    child = pexpect.spawn(sys.executable, ["-m", "tutor", "start", "-u", "eve", "-w", "local", "-C", str(course_dir),
-                                           "--lesson", "day1-deploy"], env=env, encoding="utf-8", timeout=60,
-                          dimensions=(40, 120))
+    child = spawn_tutor(["start", "-u", "eve", "-w", "local", "-C", str(course_dir), "--lesson", "day1-deploy"],
+                        data=data_path, EDITOR=f"{shlex.quote(sys.executable)} {shlex.quote(str(editor))}")
     try:
         child.expect("What next")
         child.send("\r")

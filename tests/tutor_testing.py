@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from tutor import dataset
 
@@ -30,6 +31,17 @@ def tutor_env(data: Path | None, **extra: str) -> dict[str, str]:
     env["TUTOR_AUTOML_MINUTES"] = "0.12"
     env.update(extra)
     return env
+
+
+def spawn_tutor(args: list[str], *, data: Path | None, rows: int = 40, cols: int = 120, timeout: float = 60,
+                **extra: str) -> Any:
+    """``python -m tutor ARGS`` in a real pseudo-terminal of ``rows`` x ``cols`` (a pexpect child),
+    with the test environment of :func:`tutor_env` and ``extra`` on top."""
+    import pexpect
+
+    env = tutor_env(data, TERM="xterm", COLUMNS=str(cols), **extra)
+    return pexpect.spawn(sys.executable, ["-m", "tutor", *args], env=env, encoding="utf-8", timeout=timeout,
+                         dimensions=(rows, cols))
 
 
 def run_tutor(args: list[str], *, data: Path | None = None, input: str | None = None, timeout: float = 120,

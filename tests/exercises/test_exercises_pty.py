@@ -14,15 +14,11 @@ from pathlib import Path
 import pexpect
 import pytest
 
-from tutor_testing import run_tutor, tutor_env
+from tutor_testing import run_tutor, spawn_tutor
 
 
 def spawn(course: Path, data: Path, lesson: str, **extra: str) -> pexpect.spawn:
-    env = tutor_env(data, **extra)
-    env["TERM"] = "xterm"
-    child = pexpect.spawn(sys.executable, ["-m", "tutor", "start", "-u", "eve", "-w", "local", "-C", str(course), "--lesson", lesson],
-                          env=env, encoding="utf-8", timeout=60, dimensions=(40, 120))
-    return child
+    return spawn_tutor(["start", "-u", "eve", "-w", "local", "-C", str(course), "--lesson", lesson], data=data, **extra)
 
 
 def progress(course: Path) -> dict:
