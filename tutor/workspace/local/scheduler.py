@@ -219,8 +219,6 @@ def refresh_active(store: Store, layout: Layout, compute: str | None = None) -> 
 
 def run_environment(layout: Layout, run_id: str, base_env: Mapping[str, str] | None = None) -> dict[str, str]:
     """The environment of a run's process: the caller's plus the run's own variables."""
-    import tutor
-
     env = dict(os.environ if base_env is None else base_env)
     env["TUTOR_RUN_ID"] = run_id
     env["TUTOR_RUN_DIR"] = str(layout.run_dir(run_id))
@@ -230,13 +228,9 @@ def run_environment(layout: Layout, run_id: str, base_env: Mapping[str, str] | N
     # when the tutor runs from a checkout that is not installed; and the script's
     # `from azureml.core import Run` must find the embedded SDK first, even beside an
     # installed azureml-core: a run of the embedded workspace logs to the embedded workspace.
-    from tutor.sdk import V1_ROOT
+    from tutor.sdk import pythonpath
 
-    package_parent = str(Path(tutor.__file__).resolve().parent.parent)
-    paths = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p and p != str(V1_ROOT)]
-    if package_parent not in paths:
-        paths.append(package_parent)
-    env["PYTHONPATH"] = os.pathsep.join([str(V1_ROOT), *paths])
+    env["PYTHONPATH"] = pythonpath(env.get("PYTHONPATH", ""))
     return env
 
 
