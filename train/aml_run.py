@@ -131,6 +131,50 @@ class AzureRun:
         return self.run.experiment.workspace
 
 
+def mlflow_name(name: str) -> str:
+    """A metric or tag name as MLflow allows it (letters, digits, ``_ - . : /`` and spaces):
+    "R^2" is logged as "R2". The embedded workspace's MLflow store reads names the same way."""
+    import re
+
+    return re.sub(r"[^\w\-. :/]", "_", name.replace("^", "")) or "_"
+
+
+class MlflowRun:
+    """The run of an SDK v2 (azure-ai-ml) job on Azure: metrics and tags go through MLflow."""
+
+    kind = "mlflow"
+
+    def __init__(self, mlflow: Any) -> None:
+        self.mlflow = mlflow
+
+    def log(self, name: str, value: Any) -> None:
+        value = _json_safe(value)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            self.mlflow.log_metric(mlflow_name(name), value)
+        else:
+            self.mlflow.set_tag(mlflow_name(name), str(value))
+
+    def log_list(self, name: str, values: Iterable[Any]) -> None:
+        for step, value in enumerate(_json_safe(list(values))):
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                self.mlflow.log_metric(mlflow_name(name), value, step=step)
+
+    def tag(self, key: str, value: Any = "") -> None:
+        self.mlflow.set_tag(mlflow_name(key), "" if value is None else str(value))
+
+
+def _mlflow_context() -> Any | None:
+    """MLflow, when this is an Azure ML job that tracks with it (SDK v2 jobs set MLFLOW_TRACKING_URI)."""
+    if os.environ.get(RUN_DIR_ENV) or not os.environ.get("MLFLOW_TRACKING_URI"):
+        return None
+    try:
+        with _silenced():
+            import mlflow  # type: ignore[import-not-found]
+    except Exception:
+        return None
+    return mlflow
+
+
 @contextlib.contextmanager
 def _silenced():
     """Swallow everything azureml prints or warns while it is imported and queried."""
@@ -171,15 +215,18 @@ def _azure_context() -> Any | None:
     return context if has_experiment else None
 
 
-_RUN: LocalRun | AzureRun | None = None
+_RUN: LocalRun | AzureRun | MlflowRun | None = None
 
 
-def get_run() -> LocalRun | AzureRun:
+def get_run() -> LocalRun | AzureRun | MlflowRun:
     """The current run (created once per process): the workspace's run, or a local log by hand."""
     global _RUN
     if _RUN is None:
         context = _azure_context()
-        if context is None:
+        tracking = _mlflow_context() if context is None else None
+        if tracking is not None:
+            _RUN = MlflowRun(tracking)
+        elif context is None:
             _RUN = LocalRun()
         else:
             _RUN = AzureRun(context)
@@ -231,6 +278,7 @@ __all__ = [
     "AzureRun",
     "DatasetUnavailable",
     "LocalRun",
+    "MlflowRun",
     "get_run",
     "load_dataset",
 ]

@@ -189,3 +189,43 @@ def test_load_dataset_uses_the_embedded_workspace(aml_run, monkeypatch, tmp_path
         aml_run.load_dataset("no-such-dataset")
     with pytest.raises(aml_run.DatasetUnavailable, match="version 7"):
         aml_run.load_dataset("alice-green-taxi-prepped", 7)
+
+
+def test_an_sdk_v2_job_on_azure_logs_through_mlflow_with_names_mlflow_allows(tmp_path: Path, monkeypatch) -> None:
+    """An Azure ML v2 job: MLFLOW_TRACKING_URI and MLFLOW_RUN_ID set, no azureml-core in the
+    environment (a plain subprocess with the embedded SDK off). MLflow's own file store stands in
+    for the workspace's tracking server; the script's metrics land on the job's MLflow run."""
+    import os
+    import subprocess
+
+    import mlflow
+
+    monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")  # MLflow's plain file store, kept for such uses
+    uri = (tmp_path / "mlruns").as_uri()
+    client = mlflow.MlflowClient(tracking_uri=uri)
+    experiment = client.create_experiment("alice-taxi")
+    job = client.create_run(experiment).info.run_id
+    data = tmp_path / "prepared.csv"
+    synthetic_prepared(400).to_csv(data, index=False)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TUTOR_", "PYTHONPATH"))}
+    env.update(MLFLOW_TRACKING_URI=uri, MLFLOW_RUN_ID=job, MLFLOW_ALLOW_FILE_STORE="true")
+    probe = ("import sys; sys.modules['azureml'] = None\n"  # as in a v2 environment without azureml-core
+             "import runpy; sys.argv = ['train.py', '--variant', '4', '--data', sys.argv[1]]\n"
+             "runpy.run_path('train.py', run_name='__main__')")
+    done = subprocess.run([sys.executable, "-c", probe, str(data)], cwd=TRAIN_DIR.parent / "train", env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    run = client.get_run(job)
+    assert {"R2", "RMSE Test", "RMSE Train"} <= set(run.data.metrics)
+    assert 0 < run.data.metrics["R2"] < 1 and run.data.tags["variant"] == "4"
+    assert not (TRAIN_DIR / "outputs" / "metrics.jsonl").exists() or "R2" not in (TRAIN_DIR / "outputs" / "metrics.jsonl").read_text()
+
+
+def test_mlflow_names_keep_what_mlflow_allows() -> None:
+    sys.path.insert(0, str(TRAIN_DIR))
+    try:
+        import aml_run
+
+        assert [aml_run.mlflow_name(n) for n in ("R^2", "RMSE Test", "a(b)", "")] == ["R2", "RMSE Test", "a_b_", "_"]
+    finally:
+        sys.path.remove(str(TRAIN_DIR))

@@ -74,7 +74,7 @@ def activate(workspace_dir: str | os.PathLike[str] | None = None, *, environ: bo
     azure = sys.modules.get("azure")
     if azure is not None and hasattr(azure, "__path__"):  # a namespace imported before: let it see ours
         try:
-            azure.__path__._recalculate()  # type: ignore[union-attr]
+            azure.__path__._recalculate()  # type: ignore[attr-defined]
         except AttributeError:  # a plain list (an old-style azure/__init__.py)
             if str(V2_ROOT / "azure") not in azure.__path__:
                 azure.__path__.insert(0, str(V2_ROOT / "azure"))

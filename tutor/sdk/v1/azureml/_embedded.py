@@ -45,10 +45,15 @@ def supported_members(cls: type) -> list[str]:
     return sorted(names)
 
 
+V2_HINT = ("To use it, work against an Azure ML workspace: install azure-ai-ml "
+           "(pip install 'aml-tutor[azure]') and run with its config.json.")
+
+
 def _unsupported_member(cls: type, name: str) -> NotInEmbeddedSDK:
+    v2 = cls.__module__.startswith("azure.")
     return NotInEmbeddedSDK(
-        f"{cls.__name__}.{name} is not part of the azureml SDK on the embedded workspace. "
-        f"{cls.__name__} supports: {_listing(supported_members(cls))}. {AZURE_HINT}"
+        f"{cls.__name__}.{name} is not part of {'azure-ai-ml' if v2 else 'the azureml SDK'} on the embedded "
+        f"workspace. {cls.__name__} supports: {_listing(supported_members(cls))}. {V2_HINT if v2 else AZURE_HINT}"
     )
 
 
@@ -74,9 +79,10 @@ def unsupported_name(module: str, name: str, supported: Iterable[str]) -> Except
     """For a module's ``__getattr__``: dunder probes stay AttributeErrors, anything else explains."""
     if name.startswith("__"):
         return AttributeError(f"module {module!r} has no attribute {name!r}")
+    v2 = module.startswith("azure.")
     return EmbeddedImportError(
-        f"{module}.{name} is not part of the azureml SDK on the embedded workspace. "
-        f"{module} provides: {_listing(_public(supported))}. {AZURE_HINT}",
+        f"{module}.{name} is not part of {'azure-ai-ml' if v2 else 'the azureml SDK'} on the embedded workspace. "
+        f"{module} provides: {_listing(_public(supported))}. {V2_HINT if v2 else AZURE_HINT}",
         name=name,
     )
 

@@ -16,11 +16,13 @@
 from __future__ import annotations
 
 import contextlib
+import re
+from enum import Enum
 from typing import Any, Callable, Iterator
 
 from azureml._embedded import Subset, lazy_names, require, unsupported_name  # noqa: F401 (re-exported)
 
-__all__ = ["Subset", "backend", "done", "lazy_names", "not_found", "translate", "unsupported_name"]
+__all__ = ["ListViewType", "Subset", "backend", "done", "invalid", "lazy_names", "not_found", "reference", "translate", "unsupported_name"]
 
 
 def backend(ml_client: Any) -> Any:
@@ -46,6 +48,17 @@ def not_found(kind: str, name: str, version: Any = None) -> Exception:
         f"Code: UserError\nMessage: {kind} {what} was not found in this workspace.")
 
 
+class ListViewType(str, Enum):
+    """Which assets ``list()`` returns (the embedded workspace archives none: all are active)."""
+
+    ACTIVE_ONLY = "ActiveOnly"
+    ARCHIVED_ONLY = "ArchivedOnly"
+    ALL = "All"
+
+
+_MISSING = re.compile(r"there is no (dataset|run|model|environment|compute|cluster|service|experiment|version)\b")
+
+
 @contextlib.contextmanager
 def translate(exception: Callable[..., Exception] | None = None) -> Iterator[None]:
     """Raise the embedded workspace's TutorErrors as azure-ai-ml's exceptions.
@@ -61,7 +74,8 @@ def translate(exception: Callable[..., Exception] | None = None) -> Iterator[Non
     except TutorError as error:
         text = error.what + (f" {error.fix}" if error.fix else "")
         lowered = error.what.lower()
-        if "not found" in lowered or "does not exist" in lowered or "no such" in lowered:
+        if ("not found" in lowered or "does not exist" in lowered or "no such" in lowered
+                or _MISSING.match(lowered)):
             from azure.core.exceptions import ResourceNotFoundError
 
             raise ResourceNotFoundError(text) from None
@@ -102,3 +116,49 @@ def done(value: Any = None, status: str = "Succeeded") -> Any:
     from azure.core.polling import LROPoller
 
     return LROPoller(None, None, lambda _response: value, _Finished(value, status))  # type: ignore[arg-type]
+
+
+def invalid(message: str) -> Exception:
+    """azure-ai-ml's ``ValidationException`` for a bad argument: what was wrong and what to do."""
+    from azure.ai.ml.exceptions import ValidationException
+
+    return ValidationException(message=message, no_personal_data_message=message.split(":")[0])
+
+
+def reference(value: Any, what: str) -> tuple[str, str]:
+    """``(name, version)`` of an asset named as azure-ai-ml names one: an entity with ``name`` and
+    ``version``, ``"azureml:name:version"``, ``"azureml:name@latest"``, ``"name:version"`` or
+    ``"name@latest"`` (version "latest"); a bare name means its latest version."""
+    if hasattr(value, "name") and not isinstance(value, str):
+        name, version = getattr(value, "name", None), getattr(value, "version", None)
+        if not name:
+            raise invalid(f"The {what} has no name: register it first (create_or_update), or give its name.")
+        return str(name), str(version) if version not in (None, "") else "latest"
+    if not isinstance(value, str) or not value.strip():
+        raise invalid(f"Expected a {what} or its name ('azureml:<name>:<version>' or '<name>@latest'), "
+                      f"got {value!r}.")
+    text = value.strip()
+    if text.startswith("azureml://"):
+        raise invalid(f"{text}: this is a datastore or job path, not a registered {what}. Name the {what} as "
+                      f"'azureml:<name>:<version>' or '<name>@latest'.")
+    text = text[len("azureml:"):] if text.startswith("azureml:") else text
+    if "@" in text:
+        name, label = text.split("@", 1)
+        if label != "latest":
+            raise invalid(f"{value}: the only label is 'latest' ('{name}@latest'); or give a version, '{name}:1'.")
+        return name, "latest"
+    if ":" in text:
+        name, version = text.rsplit(":", 1)
+        return name, version
+    return text, "latest"
+
+
+def version_arg(version: Any) -> Any:
+    """A version as the embedded workspace takes it: a number, or "latest"."""
+    if version in (None, "", "latest"):
+        return "latest"
+    text = str(version).strip()
+    if not text.isdigit():
+        raise invalid(f"Version {version!r} is not a version of the embedded workspace: versions are whole "
+                      "numbers ('1', '2'...), or leave it out (label='latest').")
+    return int(text)

@@ -10,7 +10,7 @@ from enum import Enum
 
 from azure.core.exceptions import AzureError
 
-__all__ = ["ErrorCategory", "ErrorTarget", "MlException", "UserErrorException", "ValidationErrorType",
+__all__ = ["ErrorCategory", "ErrorTarget", "JobException", "MlException", "UserErrorException", "ValidationErrorType",
            "ValidationException"]
 
 
@@ -30,6 +30,7 @@ class ErrorTarget:
     ONLINE_ENDPOINT = "OnlineEndpoint"
     ONLINE_DEPLOYMENT = "OnlineDeployment"
     AUTOML = "AutoML"
+    PIPELINE = "Pipeline"
 
 
 class ValidationErrorType(Enum):
@@ -67,9 +68,9 @@ class MlException(AzureError):
 
 
 class UserErrorException(MlException):
-    def __init__(self, message: str, no_personal_data_message: str = "", *args, error_category=ErrorCategory.USER_ERROR,
-                 **kwargs):
-        super().__init__(message, no_personal_data_message or message, *args, error_category=error_category, **kwargs)
+    def __init__(self, message, no_personal_data_message=None, error_category=ErrorCategory.USER_ERROR,
+                 target: str = ErrorTarget.PIPELINE):
+        super().__init__(message, no_personal_data_message or message, error_category=error_category, target=target)
 
 
 class ValidationException(MlException):
@@ -77,9 +78,17 @@ class ValidationException(MlException):
                  error_type: ValidationErrorType = ValidationErrorType.GENERIC, target=ErrorTarget.UNKNOWN,
                  error_category=ErrorCategory.USER_ERROR, **kwargs):
         self._error_type = error_type
-        super().__init__(message=message, no_personal_data_message=no_personal_data_message, *args,
-                         target=target, error_category=error_category, **kwargs)
+        super().__init__(message, no_personal_data_message, *args, target=target, error_category=error_category, **kwargs)
 
     @property
     def error_type(self):
         return self._error_type
+
+
+class JobException(MlException):
+    """A job that failed, as ``jobs.stream`` raises it."""
+
+    def __init__(self, message: str, no_personal_data_message: str, *args, target=ErrorTarget.UNKNOWN,
+                 error_category=ErrorCategory.UNKNOWN, **kwargs):
+        super().__init__(message, no_personal_data_message, *args, target=target, error_category=error_category,
+                         **kwargs)
