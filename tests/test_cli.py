@@ -136,3 +136,26 @@ def test_an_unwritable_course_folder_is_explained(command: list[str], tmp_path: 
         assert result.returncode == 4, (label, out)
         if command[0] == "start":
             assert "cannot be written" in out and "--course-dir" in out, (label, out)
+
+
+def test_an_unknown_sdk_track_is_explained(course_dir: Path) -> None:
+    result = run_tutor(["start", "--yes", "-u", "alice", "-C", str(course_dir), "--sdk", "v3"])
+    assert result.returncode == 2
+    out = flat(result.stdout)
+    assert "--sdk v3: there is no such SDK track" in out and "--sdk v2 (azure-ai-ml)" in out
+    assert not (course_dir / "progress").exists()
+
+
+def test_the_sdk_track_is_kept_in_the_progress_file_until_changed(course_dir: Path) -> None:
+    first = run_tutor(["start", "--yes", "-u", "alice", "-C", str(course_dir), "--lesson", "day1-setup", "--sdk", "v2"])
+    assert first.returncode == 0, first.stdout[-2000:]
+    out = flat(first.stdout)
+    assert "SDK v2 (azure-ai-ml)" in out and "The code (Python · SDK v2)" in out
+    assert "MLClient.from_config" in out and "from azureml.core import Workspace" not in out
+    doc = json.loads((course_dir / "progress" / "alice.json").read_text())
+    assert doc["sdk"] == "v2"
+    again = run_tutor(["start", "--yes", "-u", "alice", "-C", str(course_dir), "--lesson", "day1-setup"])
+    assert "SDK v2 (azure-ai-ml)" in flat(again.stdout)
+    back = run_tutor(["start", "--yes", "-u", "alice", "-C", str(course_dir), "--lesson", "day1-setup", "--sdk", "v1"])
+    assert "SDK v1 (azureml-core)" in flat(back.stdout)
+    assert json.loads((course_dir / "progress" / "alice.json").read_text())["sdk"] == "v1"

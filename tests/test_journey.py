@@ -229,3 +229,25 @@ def test_plain_and_no_color_give_a_transcript_without_box_drawing(data_path: Pat
     # A pipe without them keeps ASCII boxes, which read well in a CI log.
     piped = run_tutor(["status", "-u", "eve", "-C", str(course_dir)])
     assert "+--" in piped.stdout
+
+
+def test_v_shows_the_step_in_the_other_sdk_and_the_track_stays(data_path: Path, course_dir: Path) -> None:
+    child = spawn_tutor(["start", "-u", "eve", "-w", "local", "-C", str(course_dir), "--no-exercises", "--sdk", "v1",
+                         "--lesson", "day1-setup"], data=data_path, rows=40, cols=120, PROMPT_TOOLKIT_NO_CPR="1")
+    try:
+        child.expect("What next")
+        first = flat(screen_text(child))
+        child.send("v")
+        child.send("\r")
+        child.expect("switches it")
+        shown = flat(screen_text(child))
+    finally:
+        child.sendcontrol("c")
+        child.close(force=True)
+    assert "The code (Python · SDK v1)" in first and "from azureml.core import Workspace" in first
+    assert "The same step in SDK v2 (azure-ai-ml)" in shown
+    assert "MLClient.from_config(credential=DefaultAzureCredential())" in shown
+    assert "one client, MLClient, does everything" in shown  # what differs
+    assert "Your track stays SDK v1; `tutor start --sdk v2`" in shown
+    doc = json.loads((course_dir / "progress" / "eve.json").read_text())
+    assert doc["sdk"] == "v1" and doc["steps"].get("day1-setup/connect", {}).get("status") != "done"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tutor.errors import LessonError
-from tutor.lessons import Check, load_course, load_lesson
+from tutor.lessons import Check, load_course, load_lesson, sdk_code
 from tutor_testing import flat, run_tutor
 
 GOOD_STEP = """
@@ -60,6 +60,10 @@ def test_a_good_lesson_loads(tmp_path: Path) -> None:
          "the answer 'c' is not one of the choices"),
         (GOOD_STEP + '[steps.question]\nkind = "text"\nprompt = "?"\n', "exactly one of 'answer'"),
         (GOOD_STEP + 'colour = "red"\n', "unknown field 'colour'"),
+        (GOOD_STEP + '[steps.code]\npython_v3 = "x = 1"\n', "the code table has 'python_v3'"),
+        (GOOD_STEP + '[steps.code]\npython_v2 = "x = 1"\n', "python_v2 code but no python (SDK v1) code"),
+        (GOOD_STEP + 'v2_note = "differs"\n[steps.code]\npython = "x = 1"\n', "a v2_note but no python_v2"),
+        (GOOD_STEP + 'v2_note = 3\n[steps.code]\npython = "x = 1"\npython_v2 = "y = 1"\n', "'v2_note' must be text"),
     ],
 )
 def test_mistakes_name_file_step_and_reason(tmp_path: Path, body: str, reason: str) -> None:
@@ -114,3 +118,35 @@ def test_every_action_is_documented_for_lesson_authors() -> None:
     text = (course_resource("lessons") / "README.md").read_text(encoding="utf-8")
     missing = [name for name in registry() if f"`{name}`" not in text]
     assert missing == [], f"lessons/README.md does not list {missing}"
+
+
+def test_each_sdk_track_shows_its_own_python_and_the_same_r(tmp_path: Path) -> None:
+    body = (GOOD_STEP + 'v2_note = "No Workspace object in v2."\n[steps.code]\npython = "ws = Workspace.from_config()"\n'
+            'python_v2 = "ml_client = MLClient.from_config(DefaultAzureCredential())"\nr = "library(azuremlsdk)"\n')
+    (step,) = load_lesson(write(tmp_path, header() + body)).steps
+    assert sdk_code(step, "v1") == {"python": "ws = Workspace.from_config()", "r": "library(azuremlsdk)"}
+    assert sdk_code(step, "v2") == {"python": "ml_client = MLClient.from_config(DefaultAzureCredential())",
+                                    "r": "library(azuremlsdk)"}
+    assert step.v2_note == "No Workspace object in v2."
+    (plain,) = load_lesson(write(tmp_path, header() + GOOD_STEP + '[steps.code]\npython = "x = 1"\n')).steps
+    assert sdk_code(plain, "v2") == {"python": "x = 1"}  # no v2 form: the one form there is
+
+
+def test_lessons_check_asks_for_the_v2_form_of_code_that_uses_the_sdk(tmp_path: Path) -> None:
+    from tutor.lessons import v2_gaps
+
+    def step(step_id: str, python: str, v2: str = "") -> str:
+        code = f'[steps.code]\npython = """\n{python}\n"""\n' + (f'python_v2 = """\n{v2}\n"""\n' if v2 else "")
+        return GOOD_STEP.replace('id = "prepare"', f'id = "{step_id}"') + code
+
+    body = header() + "".join([
+        step("connect", "from azureml.core import Workspace\nws = Workspace.from_config()", "ml_client = 1"),
+        step("load", "import pandas as pd\ndf = pd.DataFrame()"),               # no SDK: one form serves both
+        step("upload", "datastore = ws.get_default_datastore()"),               # uses ws: needs its v2 form
+        step("use", "datastore.upload_files([])", "pass"),
+        step("plain", "df.describe()"),
+    ])
+    path = write(tmp_path, body)
+    assert v2_gaps(load_course([path])) == ["my-lesson/upload"]
+    result = run_tutor(["lessons", "check", str(path)])
+    assert result.returncode == 0  # one file: its fields; the gaps are the whole course's check

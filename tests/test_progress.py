@@ -220,7 +220,8 @@ def test_a_step_entry_with_a_wrong_field_is_refused(tmp_path: Path, field: str, 
     assert "day1-setup/connect" in caught.value.what and field in caught.value.what
 
 
-@pytest.mark.parametrize("field, value", [("workspace", []), ("workspace", "local"), ("current_step", 3)])
+@pytest.mark.parametrize("field, value", [("workspace", []), ("workspace", "local"), ("current_step", 3),
+                                          ("sdk", "v3"), ("sdk", 2)])
 def test_a_document_with_a_wrong_field_is_refused(tmp_path: Path, field: str, value) -> None:
     path = tmp_path / "alice.json"
     _started(path)

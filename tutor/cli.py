@@ -84,6 +84,7 @@ def start(
     yes: YesOpt = False,
     plain: PlainOpt = False,
     exercises: Annotated[Optional[bool], typer.Option("--exercises/--no-exercises", help="Write the exercise steps' code yourself (the default at a terminal); with --yes the reference solutions run.")] = None,
+    sdk: Annotated[Optional[str], typer.Option("--sdk", help="The SDK the steps' code is shown in: v1 (azureml-core, the original course) or v2 (azure-ai-ml). Remembered in the progress file.", metavar="v1|v2")] = None,
 ) -> None:
     """Start the course, or continue where you stopped."""
     from tutor.progress import Progress
@@ -91,8 +92,14 @@ def start(
     from tutor.steps.base import Settings
     from tutor.wizard import Wizard
 
+    from tutor.progress import SDK_NAMES, SDKS
+
     console = ui.make_console(plain=plain)
     with handled(console):
+        if sdk is not None and sdk.strip().lower() not in SDKS:
+            raise UsageError(f"--sdk {sdk}: there is no such SDK track.",
+                             "Pass --sdk v1 (azureml-core, the original course) or --sdk v2 (azure-ai-ml).")
+        sdk = sdk.strip().lower() if sdk is not None else None
         course = _load_course()
         if lesson is not None:
             course.lesson(lesson)  # a clear error for an unknown lesson, before any prompt
@@ -116,6 +123,10 @@ def start(
                         workspace = prompter.text("Path of the workspace's config.json", "config.json",
                                                   validate=lambda p: None if Path(p).expanduser().is_file()
                                                   else f"There is no file {p}.")
+                    if sdk is None:
+                        sdk = prompter.choose("Which SDK should the code be in?", [
+                            Choice("v1", f"SDK v1 ({SDK_NAMES['v1']}), as the original course", "1"),
+                            Choice("v2", f"SDK v2 ({SDK_NAMES['v2']}), what Azure ML teaches today", "2")], "v1")
                 else:
                     workspace = default_ws
         except Quit:
@@ -131,9 +142,11 @@ def start(
         ws_kind, ws_name = _workspace_identity(settings)
         with Progress.open(path, name, workspace_kind=ws_kind, workspace_name=ws_name) as progress:
             progress.set_workspace(ws_kind, ws_name, None if workspace == "local" else workspace)
+            progress.set_sdk(sdk or progress.sdk)
             progress.save()
             console.print(Text(f"aml-tutor {__version__} · learner {name} · workspace {ws_name} ({ws_kind}) · "
-                               f"course folder {cdir.root}", style="dim"))
+                               f"SDK {progress.sdk} ({SDK_NAMES[progress.sdk]}) · course folder {cdir.root}",
+                               style="dim"))
             wizard = Wizard(course, settings, progress, console, prompter, exercises=exercises)
             try:
                 outcome = wizard.run(lesson)
@@ -389,7 +402,8 @@ def lessons_check(
     data: Annotated[Optional[Path], typer.Option("--data", help="With --rehearse: a local copy of the dataset.", dir_okay=False)] = None,
 ) -> None:
     """Validate lesson files: fields, ids, actions, parameters, templates, questions."""
-    from tutor.lessons import load_course, load_lesson
+    from tutor.errors import LessonError
+    from tutor.lessons import load_course, load_lesson, v2_gaps
 
     console = ui.make_console()
     if rehearse:
@@ -406,6 +420,10 @@ def lessons_check(
             course = load_course()
             for lesson in course.lessons:
                 console.print(f"ok  {lesson.path.name}  ({lesson.id}: {len(lesson.steps)} steps)", highlight=False)
+            gaps = v2_gaps(course)
+            if gaps:
+                raise LessonError(f"These steps' Python uses SDK v1 and has no SDK v2 form: {', '.join(gaps)}.",
+                                  "Write each one's python_v2 code (azure-ai-ml) beside its python code.")
 
 
 # -- reset ----------------------------------------------------------------------------------------------

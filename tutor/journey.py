@@ -97,7 +97,8 @@ def course_map(console: Console, course: Any, progress: Any, current: str | None
                         title="The course", title_align="left", box=ui.boxes(console), border_style="blue"))
 
 
-KEYS = ("At each step: Enter runs it; h shows a hint, s skips it, b goes back, q quits. "
+KEYS = ("At each step: Enter runs it; h shows a hint, s skips it, b goes back, q quits, v shows the code in "
+        "the other SDK (v1 azureml-core or v2 azure-ai-ml). "
         "Where you write the code: hint, solution, skip, e (your $EDITOR), back, quit; "
         "Ctrl-C stops your running code.")
 

@@ -190,6 +190,8 @@ class Step:
     ref: str = ""
     # The learner writes the step's code (see tutor.exercises).
     exercise: Exercise | None = None
+    # What differs in SDK v2 (azure-ai-ml), shown with the step's ``python_v2`` code.
+    v2_note: str = ""
 
     @property
     def key(self) -> str:
@@ -387,7 +389,9 @@ def _parse_check(text: Any, path: Path, where: str) -> Check:
 
 
 STEP_FIELDS = {"id", "title", "explanation", "action", "params", "code", "hints", "question", "done_when", "ref",
-               "exercise"}
+               "exercise", "v2_note"}
+#: The languages of a step's ``code`` table: Python in SDK v1 (azureml-core) and v2 (azure-ai-ml), and R.
+CODE_LANGUAGES = ("python", "python_v2", "r")
 LESSON_FIELDS = {"id", "title", "day", "order", "summary", "steps", "minutes", "original", "concepts", "recap",
                  "charts"}
 
@@ -487,7 +491,19 @@ def load_lesson(path: Path, actions: dict[str, Any] | None = None) -> Lesson:
         code = raw_step.get("code", {})
         if not isinstance(code, dict) or not all(isinstance(v, str) for v in code.values()):
             raise _fail(path, where, "'code' must be a table of language = \"\"\"code\"\"\" strings.")
+        strange = sorted(set(code) - set(CODE_LANGUAGES))
+        if strange:
+            raise _fail(path, where, f"the code table has '{strange[0]}' (known: {', '.join(CODE_LANGUAGES)}: "
+                                     "python is SDK v1's form, python_v2 azure-ai-ml's).")
+        if "python_v2" in code and "python" not in code:
+            raise _fail(path, where, "it has python_v2 code but no python (SDK v1) code; write both forms.")
+        v2_note = raw_step.get("v2_note", "")
+        if not isinstance(v2_note, str):
+            raise _fail(path, where, "'v2_note' must be text (what differs in SDK v2).")
+        if v2_note and "python_v2" not in code:
+            raise _fail(path, where, "it has a v2_note but no python_v2 code to go with it.")
         _check_templates(code, path, where, "code")
+        _check_templates(v2_note, path, where, "v2_note")
         _check_templates(explanation, path, where, "explanation")
         hints = _str_list(raw_step.get("hints"), path, where, "hints")
         question = _parse_question(raw_step["question"], path, where) if "question" in raw_step else None
@@ -518,6 +534,7 @@ def load_lesson(path: Path, actions: dict[str, Any] | None = None) -> Lesson:
                 done_when=checks,
                 ref=str(raw_step.get("ref", "")),
                 exercise=exercise,
+                v2_note=v2_note,
             )
         )
     minutes = raw.get("minutes", 0)
@@ -590,6 +607,46 @@ def _chart(raw: dict[str, Any], path: Path) -> Chart:
             raise _fail(path, None, f"the chart '{raw['title']}' names the step '{step}': give it as lesson/step.")
     return Chart(raw["title"], str(raw.get("step", "")), str(raw.get("key", "")), str(raw.get("field", "")),
                  str(raw.get("unit", "")), tuple(bars))
+
+
+def sdk_code(step: Step, sdk: str) -> dict[str, str]:
+    """The step's code as the ``sdk`` track shows it: ``{"python": ..., "r": ...}``, Python in
+    azure-ai-ml's form on "v2" (the v1 form where a step has no v2 form yet)."""
+    code = {lang: text for lang, text in step.code.items() if lang != "python_v2"}
+    if sdk == "v2" and "python_v2" in step.code:
+        code["python"] = step.code["python_v2"]
+    return code
+
+
+def v2_gaps(course: Course) -> list[str]:
+    """The steps whose SDK v1 code uses the SDK and has no v2 form.
+
+    A block uses the SDK when it imports ``azureml`` or uses a name an SDK-using block bound
+    before it (``ws``, ``run``, ``service``...), in course order; the others (pandas, the
+    course scripts' files) read the same in both tracks and need no second form.
+    """
+    from tutor.instructor.export import scan
+
+    variables = {"username": "learner", "workspace": "learner-ws", "course_dir": "."}
+    tainted: set[str] = set()
+    gaps = []
+    for step in course.steps:
+        code = render(step.code.get("python", ""), variables)
+        if not code.strip():
+            continue
+        try:
+            found = scan(code)
+        except SyntaxError:
+            gaps.append(step.key)
+            continue
+        uses_sdk = found.imports_azure or bool(found.free & tainted)
+        if uses_sdk:
+            tainted |= found.bound
+            if not step.code.get("python_v2", "").strip():
+                gaps.append(step.key)
+        else:
+            tainted -= found.bound
+    return gaps
 
 
 def load_course(paths: list[Path] | None = None) -> Course:

@@ -21,6 +21,9 @@ from tutor.errors import ProgressError
 from tutor.fileio import FileLock, atomic_write
 
 SCHEMA_VERSION = 1
+#: The SDK tracks a learner can follow: azureml-core (the original course) or azure-ai-ml.
+SDKS = ("v1", "v2")
+SDK_NAMES = {"v1": "azureml-core", "v2": "azure-ai-ml"}
 FORMAT_NAME = "aml-tutor-progress"
 
 # Steps move between these. A missing entry means "not started".
@@ -126,6 +129,8 @@ def document_problem(doc: Any) -> str | None:
         return "it is missing its learner or steps"
     if doc.get("workspace") is not None and not isinstance(doc["workspace"], dict):
         return f"its workspace is {_shown(doc['workspace'])} instead of an object"
+    if doc.get("sdk") is not None and doc["sdk"] not in SDKS:
+        return f"its sdk is {_shown(doc['sdk'])} instead of one of {', '.join(SDKS)}"
     if doc.get("current_step") is not None and not isinstance(doc["current_step"], str):
         return f"its current_step is {_shown(doc['current_step'])} instead of a step id"
     for key, entry in doc["steps"].items():
@@ -333,6 +338,16 @@ class Progress:
         return self.steps.setdefault(
             key, {"status": None, "attempts": 0, "hints_used": 0, "time_spent_s": 0.0}
         )
+
+    @property
+    def sdk(self) -> str:
+        """The SDK track the learner follows ("v1" unless they chose v2)."""
+        return self.doc.get("sdk") or "v1"
+
+    def set_sdk(self, sdk: str) -> None:
+        if sdk not in SDKS:
+            raise ValueError(f"unknown SDK track {sdk!r}")
+        self.doc["sdk"] = sdk
 
     def set_workspace(self, kind: str, name: str, config: str | None = None) -> None:
         """Record which workspace the learner uses (a config file's path, never its credentials)."""

@@ -29,7 +29,7 @@ from rich.text import Text
 
 from tutor import ui
 from tutor.errors import LessonError
-from tutor.lessons import Course, Lesson, Step, render
+from tutor.lessons import Course, Lesson, Step, render, sdk_code
 
 FINISHED = ("done", "skipped")
 
@@ -270,7 +270,7 @@ def _happened(console: Console, step: Step, entry: dict[str, Any]) -> list[Rende
 
 
 def step_view(console: Console, lesson: Lesson, step: Step, index: int, entry: dict[str, Any],
-              variables: dict[str, str]) -> RenderableType:
+              variables: dict[str, str], sdk: str = "v1") -> RenderableType:
     """One finished step, as a panel."""
     parts: list[RenderableType] = [Markdown(render(step.explanation, variables).strip())]
     mine = own_code(entry)
@@ -282,10 +282,10 @@ def step_view(console: Console, lesson: Lesson, step: Step, index: int, entry: d
         if part is not None:  # a file exercise: the function the learner wrote, not the whole file
             code, title = part, f"Your code ({blank}() in {file}, as the tutor accepted it)"
         parts += [Text(""), _code_panel(console, code, title, "green")]
-    lesson_code = render(step.code.get("python", ""), variables).strip("\n")
+    lesson_code = render(sdk_code(step, sdk).get("python", ""), variables).strip("\n")
     if lesson_code.strip() and (mine is None or mine[1]):
         # A file exercise's step code is not the learner's: it is what tests their file.
-        title = "The lesson's code (Python)" if mine is None else "The lesson's code that uses your file (Python)"
+        title = (f"The lesson's code (Python · SDK {sdk})" if sdk == "v2" else "The lesson's code (Python)") if mine is None else "The lesson's code that uses your file (Python)"
         parts += [Text(""), _code_panel(console, lesson_code, title, "dim")]
     exercise = _exercise_line(step, entry, mine)
     parts += _happened(console, step, entry)
@@ -332,7 +332,7 @@ def review_lesson(console: Console, lesson: Lesson, doc: dict[str, Any], variabl
         entry = _entry(doc, step.key)
         out.append(Text(""))
         if _status(doc, step.key) in FINISHED:
-            out.append(step_view(console, lesson, step, index, entry, variables))
+            out.append(step_view(console, lesson, step, index, entry, variables, doc.get("sdk") or "v1"))
         else:
             out.append(_not_done_line(console, lesson, step, index, entry))
     if pending:

@@ -170,19 +170,42 @@ def show_items(console: Console, items: list[d.Display]) -> None:
 
 
 # -- the step panel ---------------------------------------------------------------------
-def step_panel(console: Console, *, header: str, title: str, explanation: str, code: dict[str, str],
-               ref: str = "") -> None:
-    b = boxes(console)
-    parts: list[RenderableType] = [Markdown(explanation.strip())]
+def _code_parts(console: Console, code: dict[str, str], sdk: str = "") -> list[RenderableType]:
+    parts: list[RenderableType] = []
     for language, snippet in code.items():
         label = {"python": "Python", "r": "R"}.get(language, language)
+        if language == "python" and sdk:
+            label += f" · SDK {sdk}"
         parts.append(Text(""))
         parts.append(Panel(Syntax(snippet.strip("\n"), language, word_wrap=True, theme="ansi_dark"),
-                           title=f"The code ({label})", title_align="left", box=b, border_style="dim"))
+                           title=f"The code ({label})", title_align="left", box=boxes(console), border_style="dim"))
+    return parts
+
+
+def step_panel(console: Console, *, header: str, title: str, explanation: str, code: dict[str, str],
+               ref: str = "", sdk: str = "", note: str = "") -> None:
+    """A step: its explanation, then its code (Python labelled with the SDK track ``sdk`` when
+    given), then ``note`` (what differs on that track)."""
+    parts: list[RenderableType] = [Markdown(explanation.strip())]
+    if note:
+        parts.extend([Text(""), Markdown(note.strip())])
+    parts.extend(_code_parts(console, code, sdk))
     subtitle = ref or None
-    console.print(Panel(Group(*parts), title=f"[bold]{title}[/]", subtitle=subtitle, box=b,
+    console.print(Panel(Group(*parts), title=f"[bold]{title}[/]", subtitle=subtitle, box=boxes(console),
                         title_align="left", subtitle_align="right", border_style="blue"))
     console.print(Text(header, style="dim"))
+
+
+def code_panel(console: Console, code: str, *, title: str, note: str = "", footer: str = "") -> None:
+    """Code shown beside a step (its other SDK's form): ``note`` above it, ``footer`` below."""
+    parts: list[RenderableType] = []
+    if note:
+        parts.append(Markdown(note.strip()))
+    parts.extend(_code_parts(console, {"python": code}))
+    if footer:
+        parts.extend([Text(""), Text(footer, style="dim")])
+    console.print(Panel(Group(*parts), title=f"[bold]{title}[/]", box=boxes(console), title_align="left",
+                        border_style="cyan"))
 
 
 def error_panel(console: Console, what: str, fix: str | None, *, title: str = "Problem") -> None:

@@ -20,15 +20,15 @@ from rich.text import Text
 from tutor import ui
 from tutor.display import LogTail, Note
 from tutor.errors import StepFailed, TutorError
-from tutor.lessons import Course, Step, render
-from tutor.progress import Progress
+from tutor.lessons import Course, Step, render, sdk_code
+from tutor.progress import SDK_NAMES, Progress
 from tutor.prompts import Choice, Prompter, Quit
 from tutor.steps import get_action
 from tutor.steps.base import Settings, StepContext, StepResult
 
 log = logging.getLogger("tutor")
 
-RUN, NEXT, HINT, SKIP, BACK, QUIT = "run", "next", "hint", "skip", "back", "quit"
+RUN, NEXT, HINT, SKIP, BACK, QUIT, OTHER_SDK = "run", "next", "hint", "skip", "back", "quit", "other-sdk"
 NOT_OFFERED = "not offered"  # an exercise's outcome when a module it needs is missing (runner.UNAVAILABLE)
 
 
@@ -145,6 +145,9 @@ class Wizard:
             if choice == HINT:
                 self._hint(step)
                 continue
+            if choice == OTHER_SDK:
+                self._other_sdk(step)
+                continue
             if choice == SKIP:
                 self.progress.mark_skipped(step.key)
                 self.console.print(Text(f"Skipped '{step.title}'. `tutor status` lists skipped steps; "
@@ -187,8 +190,23 @@ class Wizard:
         return self._runner
 
     def _is_exercise(self, step: Step) -> bool:
-        """Whether the learner writes this step's code (it has an exercise, and exercises are on)."""
-        return step.exercise is not None and self.exercises
+        """Whether the learner writes this step's code (it has an exercise, and exercises are on).
+
+        The exercises are written for SDK v1: on the v2 track the step shows its v2 code and runs."""
+        return step.exercise is not None and self.exercises and self.progress.sdk == "v1"
+
+    # -- the two SDKs --------------------------------------------------------------------
+    def _code(self, step: Step, sdk: str) -> dict[str, str]:
+        """The step's code as shown on the ``sdk`` track: Python in that SDK's form, then R."""
+        return {lang: render(code, self.variables()) for lang, code in sdk_code(step, sdk).items()}
+
+    def _other_sdk(self, step: Step) -> None:
+        """The step's code in the other SDK's form, with what differs; the track stays as chosen."""
+        other = "v1" if self.progress.sdk == "v2" else "v2"
+        code = self._code(step, other)
+        ui.code_panel(self.console, code.get("python", ""), title=f"The same step in SDK {other} ({SDK_NAMES[other]})",
+                      note=render(step.v2_note, self.variables()) if step.v2_note else "",
+                      footer=f"Your track stays SDK {self.progress.sdk}; `tutor start --sdk {other}` switches it.")
 
     def _open_workspace(self) -> Any:
         if self._workspace is None:
@@ -216,10 +234,12 @@ class Wizard:
         header = f"Step {index + 1} of {total} · {step.key}"
         if status:
             header += f" · {status}"
+        sdk = self.progress.sdk
         ui.step_panel(self.console, header=header, title=step.title,
                       explanation=render(step.explanation, self.variables()),
                       code={} if self._is_exercise(step) and self.prompter.interactive
-                      else {lang: render(code, self.variables()) for lang, code in step.code.items()}, ref=step.ref)
+                      else self._code(step, sdk), ref=step.ref, sdk=sdk if "python" in step.code else "",
+                      note=render(step.v2_note, self.variables()) if sdk == "v2" and step.v2_note else "")
         if not self.prompter.interactive:
             return RUN
         done = status == "done"
@@ -229,6 +249,9 @@ class Wizard:
             Choice(HINT, "Show a hint", "h"),
             Choice(SKIP, "Skip this step", "s"),
         ]
+        if "python" in step.code and "python_v2" in step.code:
+            other = "v1" if self.progress.sdk == "v2" else "v2"
+            choices.append(Choice(OTHER_SDK, f"Show the SDK {other} code ({SDK_NAMES[other]})", "v"))
         if index > 0:
             choices.append(Choice(BACK, "Back to the previous step", "b"))
         choices.append(Choice(QUIT, "Quit (your progress is saved)", "q"))

@@ -347,10 +347,15 @@ def done_steps(doc: dict[str, Any], course: Any) -> list[Any]:
 
 def build_cells(doc: dict[str, Any], course: Any, *, course_dir: Path, fmt: str = "ipynb") -> list[Cell]:
     """The cells of a learner's export: a header, the setup, then each done step in course order."""
-    from tutor.lessons import render
+    from tutor.lessons import render, sdk_code
 
     def entry_of(key: str) -> dict[str, Any]:
         return _entry(doc, key)
+
+    track = doc.get("sdk") or "v1"  # the SDK the learner's steps showed their code in
+
+    def python_of(step: Any) -> str:
+        return render(sdk_code(step, track).get("python", ""), variables)
 
     done = done_steps(doc, course)
     skipped = [s.key for s in course.steps if entry_of(s.key).get("status") == "skipped"]
@@ -371,13 +376,13 @@ def build_cells(doc: dict[str, Any], course: Any, *, course_dir: Path, fmt: str 
     uses: list[tuple[set[str], set[str]]] = []
     for step in done:
         used: set[str] = set()
-        for snippet in (render(step.code.get("python", ""), variables), learner_code(entry_of(step.key)) or ""):
+        for snippet in (python_of(step), learner_code(entry_of(step.key)) or ""):
             try:
                 used |= scan(snippet).free
             except SyntaxError:
                 pass
         try:
-            binds = scan(render(step.code.get("python", ""), variables)).bound
+            binds = scan(python_of(step)).bound
         except SyntaxError:
             binds = set()
         uses.append((used, binds))
@@ -397,7 +402,7 @@ def build_cells(doc: dict[str, Any], course: Any, *, course_dir: Path, fmt: str 
         lesson = course.lesson(step.lesson_id)
         text = _step_markdown(step, lesson, entry_of(step.key), lesson.id != shown_lesson)
         shown_lesson = lesson.id
-        code = render(step.code.get("python", ""), variables).strip("\n")
+        code = python_of(step).strip("\n")
         mine = learner_code(entry_of(step.key)) if step.action not in SHOW_ONLY_ACTIONS else None
         if mine is not None:
             try:
