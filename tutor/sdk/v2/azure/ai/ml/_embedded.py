@@ -22,7 +22,7 @@ from typing import Any, Callable, Iterator
 
 from azureml._embedded import Subset, lazy_names, require, unsupported_name  # noqa: F401 (re-exported)
 
-__all__ = ["ListViewType", "Subset", "backend", "done", "invalid", "lazy_names", "not_found", "reference", "translate", "unsupported_name"]
+__all__ = ["ListViewType", "Subset", "asked_version", "backend", "done", "invalid", "lazy_names", "not_found", "reference", "translate", "unsupported_name"]
 
 
 def backend(ml_client: Any) -> Any:
@@ -151,6 +151,16 @@ def reference(value: Any, what: str) -> tuple[str, str]:
         name, version = text.rsplit(":", 1)
         return name, version
     return text, "latest"
+
+
+def asked_version(version: Any, label: Any) -> Any:
+    """The version a ``get(name, version=None, label=None)`` asks for, as :func:`version_arg` gives it."""
+    if version is None and label is None:
+        raise invalid("Must provide either version or label: get(name, version=\"1\") or "
+                      "get(name, label=\"latest\").")
+    if label is not None and label != "latest":
+        raise invalid(f"label={label!r}: the only label is 'latest'.")
+    return version_arg(version)
 
 
 def version_arg(version: Any) -> Any:

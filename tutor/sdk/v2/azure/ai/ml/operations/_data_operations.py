@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path, PurePosixPath
 
-from azure.ai.ml._embedded import ListViewType, Subset, backend, invalid, reference, translate, version_arg
+from azure.ai.ml._embedded import ListViewType, Subset, asked_version, backend, invalid, reference, translate, version_arg
 
 __all__ = ["DataOperations"]
 
@@ -153,16 +153,12 @@ class DataOperations(Subset):
         return [(target / f.relative_to(root).as_posix()).as_posix() for f in data_files]
 
     def get(self, name, version=None, label=None):
-        if version is None and label is None:
-            raise invalid("Must provide either version or label: get(name, version=\"1\") or "
-                          "get(name, label=\"latest\").")
         if version is not None and label is not None:
             raise invalid("Cannot specify both version and label.")
-        if label is not None and label != "latest":
-            raise invalid(f"label={label!r}: the only label is 'latest'.")
+        wanted = asked_version(version, label)
         local = backend(self._client)
         with translate():
-            record = local.get_dataset(name, version_arg(version))
+            record = local.get_dataset(name, wanted)
         return data_entity(local, record)
 
     def list(self, name=None, *, list_view_type=ListViewType.ACTIVE_ONLY):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from azure.ai.ml._embedded import ListViewType, Subset, backend, invalid, translate, version_arg
+from azure.ai.ml._embedded import ListViewType, Subset, asked_version, backend, invalid, translate
 
 __all__ = ["EnvironmentOperations"]
 
@@ -89,13 +89,9 @@ class EnvironmentOperations(Subset):
         return environment_entity(record)
 
     def get(self, name, version=None, label=None):
-        if version is None and label is None:
-            raise invalid("Must provide either version or label: get(name, version=\"1\") or "
-                          "get(name, label=\"latest\").")
-        if label is not None and label != "latest":
-            raise invalid(f"label={label!r}: the only label is 'latest'.")
+        wanted = asked_version(version, label)
         with translate():
-            record = backend(self._client).get_environment(name, version_arg(version))
+            record = backend(self._client).get_environment(name, wanted)
         return environment_entity(record)
 
     def list(self, name=None, *, list_view_type=ListViewType.ACTIVE_ONLY):

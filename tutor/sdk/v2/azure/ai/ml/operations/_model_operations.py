@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from azure.ai.ml._embedded import ListViewType, Subset, backend, invalid, translate, version_arg
+from azure.ai.ml._embedded import ListViewType, Subset, asked_version, backend, invalid, translate, version_arg
 
 __all__ = ["ModelOperations"]
 
@@ -65,13 +65,9 @@ class ModelOperations(Subset):
         return model_entity(record)
 
     def get(self, name, version=None, label=None):
-        if version is None and label is None:
-            raise invalid("Must provide either version or label: get(name, version=\"1\") or "
-                          "get(name, label=\"latest\").")
-        if label is not None and label != "latest":
-            raise invalid(f"label={label!r}: the only label is 'latest'.")
+        wanted = asked_version(version, label)
         with translate():
-            record = backend(self._client).get_model(name, version_arg(version))
+            record = backend(self._client).get_model(name, wanted)
         return model_entity(record)
 
     def list(self, name=None, stage=None, *, list_view_type=ListViewType.ACTIVE_ONLY):
