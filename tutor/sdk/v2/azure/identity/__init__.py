@@ -49,6 +49,9 @@ class InteractiveBrowserCredential(_Credential):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
 
+    def get_token(self, *scopes, claims=None, tenant_id=None, enable_cae=False, **kwargs):
+        return super().get_token(*scopes, claims=claims, tenant_id=tenant_id, **kwargs)
+
 
 class AzureCliCredential(_Credential):
     """The account ``az login`` signed in."""

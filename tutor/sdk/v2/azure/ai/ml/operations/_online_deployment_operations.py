@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from azure.ai.ml._embedded import Subset, backend, invalid, reference, translate, version_arg
-from azure.ai.ml.operations._online_endpoint_operations import (ENDPOINT, KIND, check_name, endpoint_record, http_error,
-                                                                 is_live, read_keys, record_endpoint, settings)
+from ._online_endpoint_operations import (ENDPOINT, KIND, check_name, endpoint_record, http_error, is_live, read_keys,
+                                          record_endpoint, settings)
 
 __all__ = ["OnlineDeploymentOperations"]
 
@@ -74,7 +74,7 @@ def _deployment_entity(record: Any) -> Any:
     values = settings(record).get("deployment") or {}
     request = values.get("request_settings")
     return ManagedOnlineDeployment(
-        name=values.get("name"), endpoint_name=record.name, tags=values.get("tags"),
+        name=str(values.get("name") or ""), endpoint_name=record.name, tags=values.get("tags"),
         description=values.get("description") or None, model=f"azureml:{values.get('model')}",
         environment=f"azureml:{values['environment']}" if values.get("environment") else None,
         code_configuration=CodeConfiguration(code=values.get("code"), scoring_script=values.get("scoring_script")),
