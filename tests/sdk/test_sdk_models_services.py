@@ -380,10 +380,11 @@ def test_aks_deployment_with_replicas(course: Path, ws: Any, backend: Any) -> No
     assert isinstance(Webservice(ws, "alice-taxi-aks"), AksWebservice)
     with pytest.raises(UserErrorException, match="Token authentication"):
         service.get_token()
-    keys = service.get_keys()
+    keys, uri = service.get_keys(), service.scoring_uri
     service.update(num_replicas=1)
     service.wait_for_deployment()
     assert backend.get_service("alice-taxi-aks").properties["replicas"] == 1 and service.get_keys() == keys
+    assert service.scoring_uri == uri  # an update keeps the service's address, as on Azure
     assert service.compute_name == "alice-aks"
     cluster = backend.get_or_create_cluster("alice-cluster", max_nodes=1)
     target = ws.compute_targets[cluster.name]

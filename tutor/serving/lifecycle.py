@@ -95,6 +95,17 @@ def _clear_folder(service_dir: Path, overwrite: bool) -> None:
     shutil.rmtree(service_dir)
 
 
+def _bind(listener: socket.socket, port: int | None) -> None:
+    """Bind to 127.0.0.1:``port`` if it is free, else to any free port."""
+    if port:
+        try:
+            listener.bind(("127.0.0.1", int(port)))
+            return
+        except OSError:
+            pass
+    listener.bind(("127.0.0.1", 0))
+
+
 def deploy(
     service_dir: Path | str,
     entry_script: Path | str,
@@ -110,6 +121,7 @@ def deploy(
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     batching: bool = True,
     log_max_bytes: int = record.DEFAULT_LOG_MAX_BYTES,
+    port: int | None = None,
 ) -> ServiceInfo:
     """Start a scoring service for ``entry_script`` + ``model_dir``; returns at once.
 
@@ -118,6 +130,8 @@ def deploy(
     number of processes serving the one port (replicas, in AKS terms); ``cpu_cores``
     sets each worker's BLAS/OpenMP thread count; ``memory_gb`` is recorded only.
     ``log_max_bytes`` is the size at which ``service.log`` is rotated (see :func:`get_logs`).
+    ``port`` is the port to listen on when it is free (a service deployed again keeps its
+    scoring URI, as an Azure service does across an update); otherwise any free port.
     """
     service_dir = Path(service_dir).expanduser().resolve()
     entry_path = Path(entry_script).expanduser().resolve()
@@ -135,7 +149,7 @@ def deploy(
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind(("127.0.0.1", 0))
+        _bind(listener, port)
         listener.listen(1024)
         listener.set_inheritable(True)
         config = ServiceConfig(

@@ -89,16 +89,17 @@ class DeploymentsMixin(ServicesMixin):
         if keys is not None and (not auth_enabled or len(keys) != 2 or not all(isinstance(k, str) and k for k in keys)):
             raise TutorError("Keys need authentication on and two non-empty strings (primary, secondary).",
                              "Deploy with auth_enabled=True and both keys, or leave the keys out.")
-        exists = any(s.name == name for s in super().list_services())
-        if exists and not overwrite:
+        existing = [s for s in super().list_services() if s.name == name]
+        if existing and not overwrite:
             raise TutorError(f"A service named '{name}' already exists.",
                              "Deploy with overwrite=True to replace it, or delete it first.")
-        if exists:
+        port = existing[0].port if existing else None  # deployed again: same scoring URI when the port is free
+        if existing:
             self.delete_service(name)
         info = serving.deploy(
             self._serving_dir(name), entry, Path(model.path), auth_enabled=auth_enabled, workers=replicas,
             cpu_cores=cpu_cores, memory_gb=memory_gb, tags={k: str(v) for k, v in (tags or {}).items()},
-            description=description, overwrite=True,
+            description=description, overwrite=True, port=port,
         )
         if keys is not None:
             from tutor.serving.keys import ServiceKeys, write_keys
