@@ -212,13 +212,21 @@ def test_an_sdk_v2_job_on_azure_logs_through_mlflow_with_names_mlflow_allows(tmp
     probe = ("import sys; sys.modules['azureml'] = None\n"  # as in a v2 environment without azureml-core
              "import runpy; sys.argv = ['train.py', '--variant', '4', '--data', sys.argv[1]]\n"
              "runpy.run_path('train.py', run_name='__main__')")
-    done = subprocess.run([sys.executable, "-c", probe, str(data)], cwd=TRAIN_DIR.parent / "train", env=env,
+    import shutil
+
+    job_dir = tmp_path / "job"  # the job's snapshot of the scripts, as Azure runs it (never the checkout)
+    job_dir.mkdir()
+    for script in ("train.py", "aml_run.py"):
+        shutil.copy2(TRAIN_DIR / script, job_dir / script)
+    done = subprocess.run([sys.executable, "-c", probe, str(data)], cwd=job_dir, env=env,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     run = client.get_run(job)
     assert {"R2", "RMSE Test", "RMSE Train"} <= set(run.data.metrics)
     assert 0 < run.data.metrics["R2"] < 1 and run.data.tags["variant"] == "4"
-    assert not (TRAIN_DIR / "outputs" / "metrics.jsonl").exists() or "R2" not in (TRAIN_DIR / "outputs" / "metrics.jsonl").read_text()
+    assert (job_dir / "outputs" / "model.pkl").is_file()
+    logged = job_dir / "outputs" / "metrics.jsonl"  # the by-hand log is not written beside MLflow's
+    assert not logged.exists() or "R2" not in logged.read_text()
 
 
 def test_mlflow_names_keep_what_mlflow_allows() -> None:
