@@ -24,6 +24,7 @@ env = Environment("bob-env")
 env.python.conda_dependencies = CondaDependencies.create(pip_packages=["pandas"])
 print("registered:", env.register(workspace=ws).version)
 print("experiment:", Experiment(ws, "bob-exp").name)
+print("v2:", ml_client.workspace_name, [e.version for e in ml_client.environments.list(name="bob-env")])
 sys.exit(int(sys.argv[1]) if len(sys.argv) > 1 else 0)
 '''
 
@@ -47,6 +48,7 @@ def test_a_script_runs_with_ws_bound_in_the_course_folder(course: Path, tmp_path
     assert "ws: bob-ws True" in result.stdout
     assert f"args: ['0', '--flag'] cwd: {course.resolve()}" in result.stdout
     assert "registered: 1" in result.stdout and "experiment: bob-exp" in result.stdout
+    assert "v2: bob-ws ['1']" in result.stdout  # ml_client (azure-ai-ml) is bound to the same workspace
     # What the script did is in the learner's workspace, where the tutor's steps see it.
     from tutor.workspace.local import LocalWorkspace
 
@@ -109,12 +111,16 @@ def test_the_prompt_in_a_terminal(course: Path) -> None:
     try:
         child.expect("the azureml SDK on the embedded workspace bob-ws")
         child.expect("`ws` is your workspace")
+        child.expect("`ml_client` is the same workspace in SDK v2")
         child.expect(">>> ")
         child.sendline("ws.name")
         child.expect("'bob-ws'")
         child.expect(">>> ")
         child.sendline("from azureml.core import Experiment; Experiment(ws, 'bob-try').name")
         child.expect("'bob-try'")
+        child.expect(">>> ")
+        child.sendline("ml_client.compute.get('bob-none')")
+        child.expect("ResourceNotFoundError")
         child.expect(">>> ")
         child.sendline("ws.get_portal_url()")
         child.expect("Workspace.get_portal_url is not part of the azureml SDK on the embedded workspace")

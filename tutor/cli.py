@@ -580,9 +580,9 @@ def python_command(
     workspace: Annotated[Optional[str], typer.Option("--workspace", "-w", help="'local' for the embedded workspace, or the path of an Azure ML config.json (default: the learner's).")] = None,
     course_dir: CourseDirOpt = Path("."),
 ) -> None:
-    """Run Python with the azureml SDK and `ws` ready: a script, a command (-c), or a prompt.
+    """Run Python with the azureml SDK and `ws` ready (and `ml_client`, SDK v2): a script, a command (-c), or a prompt.
 
-    On the embedded workspace the course's part of the azureml SDK is active, so the lessons' code runs as it is shown; with an Azure config.json the real azureml-core is used. The code runs in the course folder, as the lessons' relative paths expect.
+    On the embedded workspace the course's part of the azureml SDK (v1) and of azure-ai-ml (v2) is active, so the lessons' code runs as it is shown on either track; with an Azure config.json the real packages are used. The code runs in the course folder, as the lessons' relative paths expect.
     """  # noqa: E501 - one line: the help screen wraps it
     import os
 

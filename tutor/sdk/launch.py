@@ -3,8 +3,9 @@
 ``python -m tutor.sdk.launch --embedded DIR [-c CODE | SCRIPT [ARGS...]]`` activates the
 embedded azureml SDK for the embedded workspace in DIR; ``--azure CONFIG`` uses the real
 azureml-core (never the embedded one) and the Azure ML workspace that CONFIG names. Either
-way the learner's code finds ``ws`` already bound (``Workspace.from_config()`` works too) and
-runs as ``__main__``, as ``python SCRIPT`` would run it. A failure prints the traceback of the
+way the learner's code finds ``ws`` already bound (``Workspace.from_config()`` works too), and
+``ml_client``, azure-ai-ml's client of the same workspace (the embedded one, or the real
+azure-ai-ml's when it is installed beside azureml-core), and runs as ``__main__``, as ``python SCRIPT`` would run it. A failure prints the traceback of the
 learner's own code, without the launcher's frames, and exits 1.
 
 The CLI replaces its own process with this one, so Ctrl-C, exit codes and the prompt behave
@@ -20,8 +21,9 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 BANNER = ("Python {python} · the azureml SDK on {where}\n"
-          "`ws` is your workspace. Try: ws.compute_targets · list(ws.models) · help(ws)\n"
-          "Ctrl-D or exit() leaves.")
+          "`ws` is your workspace (SDK v1). Try: ws.compute_targets · list(ws.models) · help(ws)\n"
+          "{v2}Ctrl-D or exit() leaves.")
+V2_LINE = "`ml_client` is the same workspace in SDK v2 (azure-ai-ml). Try: list(ml_client.models.list())\n"
 
 
 def _fail(message: str, code: int = 2) -> NoReturn:
@@ -57,6 +59,25 @@ def _azure_workspace(config: str) -> Any:
         _fail(f"could not open the Azure ML workspace of {config}: {error}")
 
 
+def _ml_client(embedded: str | None, config: str | None) -> Any:
+    """azure-ai-ml's MLClient of the same workspace, or None where azure-ai-ml is not installed."""
+    try:
+        from azure.ai.ml import MLClient
+        from azure.identity import DefaultAzureCredential
+    except ImportError:
+        return None
+    if embedded is not None:
+        import importlib
+
+        embedded_client = importlib.import_module("azure.ai.ml._ml_client")  # the embedded azure-ai-ml (active)
+        backend = embedded_client._backend_at(embedded)
+        return MLClient(DefaultAzureCredential(), "local", "local", backend.name, _backend=backend)
+    try:
+        return MLClient.from_config(DefaultAzureCredential(), path=config)  # no network until a call
+    except Exception:  # noqa: BLE001 - a config azure-ai-ml cannot read: `ws` still works
+        return None
+
+
 def _learner_traceback(error: BaseException) -> None:
     """Print the traceback without the frames of this launcher and of runpy."""
     import runpy
@@ -87,14 +108,14 @@ def _run_code(code: str, namespace: dict[str, Any]) -> int:
     return 0
 
 
-def _run_script(script: str, args: list[str], ws: Any) -> int:
+def _run_script(script: str, args: list[str], names: dict[str, Any]) -> int:
     import runpy
 
     path = Path(script)
     sys.argv = [script, *args]
     sys.path.insert(0, str(path.resolve().parent))
     try:
-        runpy.run_path(str(path), init_globals={"ws": ws}, run_name="__main__")
+        runpy.run_path(str(path), init_globals=names, run_name="__main__")
     except SystemExit:
         raise
     except KeyboardInterrupt:
@@ -106,10 +127,10 @@ def _run_script(script: str, args: list[str], ws: Any) -> int:
     return 0
 
 
-def _prompt(ws: Any, where: str) -> int:
+def _prompt(names: dict[str, Any], where: str) -> int:
     import code
 
-    namespace = {"__name__": "__main__", "ws": ws}
+    namespace = {"__name__": "__main__", **names}
     try:
         import readline
         import rlcompleter
@@ -119,7 +140,8 @@ def _prompt(ws: Any, where: str) -> int:
     except ImportError:  # pragma: no cover - no readline on this platform
         pass
     sys.path.insert(0, "")
-    banner = BANNER.format(python=sys.version.split()[0], where=where)
+    banner = BANNER.format(python=sys.version.split()[0], where=where,
+                           v2=V2_LINE if names.get("ml_client") is not None else "")
     code.interact(banner=banner, local=namespace, exitmsg="")
     return 0
 
@@ -140,12 +162,16 @@ def main(argv: list[str] | None = None) -> int:
     else:
         ws = _azure_workspace(options.azure)
         place = f"Azure ML, workspace {ws.name}"
+    names = {"ws": ws}
+    ml_client = _ml_client(options.embedded, options.azure)
+    if ml_client is not None:
+        names["ml_client"] = ml_client
     if options.command is not None:
         sys.argv = ["-c", *([options.script] if options.script else []), *options.args]
-        return _run_code(options.command, {"__name__": "__main__", "ws": ws})
+        return _run_code(options.command, {"__name__": "__main__", **names})
     if options.script:
-        return _run_script(options.script, options.args, ws)
-    return _prompt(ws, place)
+        return _run_script(options.script, options.args, names)
+    return _prompt(names, place)
 
 
 if __name__ == "__main__":
