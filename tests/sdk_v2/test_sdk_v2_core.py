@@ -289,3 +289,20 @@ def test_automl_regression_searches_as_a_parent_job_with_the_best_model_saved(
     missing = automl.regression(training_data=Input(type="mltable", path="azureml:alice-auto-train@latest"),
                                 target_column_name="fare")
     assert "fare" in _raises(ValidationException, lambda: ready.jobs.create_or_update(missing))
+
+
+def test_what_the_embedded_azure_ai_ml_lacks_is_named_with_what_it_has(ml_client: Any) -> None:
+    import importlib
+
+    message = _raises(ModuleNotFoundError, lambda: importlib.import_module("azure.ai.ml.sweep"))
+    assert "not part of azure-ai-ml on the embedded workspace" in message and "azure.ai.ml.entities" in message
+    message = _raises(ImportError, lambda: exec("from azure.ai.ml import dsl", {}))
+    assert "azure.ai.ml.dsl is not part of azure-ai-ml" in message and "MLClient" in message
+    message = _raises(AttributeError, lambda: ml_client.batch_endpoints)
+    assert "MLClient.batch_endpoints" in message and "online_endpoints" in message
+    message = _raises(ImportError, lambda: exec("from azure.ai.ml.entities import KubernetesOnlineEndpoint", {}))
+    assert "ManagedOnlineEndpoint" in message
+    from azure.ai.ml.exceptions import ValidationException
+
+    assert "registry_name" in _raises(ValidationException, lambda: type(ml_client)(
+        ml_client._credential, registry_name="azureml"))

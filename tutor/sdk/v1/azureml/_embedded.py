@@ -122,8 +122,13 @@ MODULES = (
 )
 
 
+#: The public modules of the embedded azure-ai-ml, for the same error in SDK v2.
+V2_MODULES = ("azure.ai.ml", "azure.ai.ml.automl", "azure.ai.ml.constants", "azure.ai.ml.entities",
+              "azure.ai.ml.exceptions", "azure.ai.ml.operations", "azure.identity")
+
+
 class _SubsetFinder(importlib.abc.MetaPathFinder):
-    """Last on ``sys.meta_path``: an ``azureml.*`` module nobody found gets a clear error."""
+    """Last on ``sys.meta_path``: an ``azureml.*`` or ``azure.ai.ml.*`` module nobody found gets a clear error."""
 
     def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> None:
         azureml = sys.modules.get("azureml")
@@ -131,6 +136,13 @@ class _SubsetFinder(importlib.abc.MetaPathFinder):
             raise ModuleNotFoundError(
                 f"No module named {fullname!r}: it is not part of the azureml SDK on the embedded workspace, "
                 f"which provides {', '.join(MODULES)}. {AZURE_HINT}",
+                name=fullname,
+            )
+        v2 = sys.modules.get("azure.ai.ml")
+        if fullname.startswith("azure.ai.ml.") and getattr(v2, "__embedded__", False):
+            raise ModuleNotFoundError(
+                f"No module named {fullname!r}: it is not part of azure-ai-ml on the embedded workspace, "
+                f"which provides {', '.join(V2_MODULES)}. {V2_HINT}",
                 name=fullname,
             )
         return None
