@@ -150,3 +150,44 @@ def test_lessons_check_asks_for_the_v2_form_of_code_that_uses_the_sdk(tmp_path: 
     assert v2_gaps(load_course([path])) == ["my-lesson/upload"]
     result = run_tutor(["lessons", "check", str(path)])
     assert result.returncode == 0  # one file: its fields; the gaps are the whole course's check
+
+
+EXERCISE = '[steps.exercise]\ntask = "Write it."\nchecks = [{ check = "bound", name = "ws" }]\n'
+EXERCISE_V2 = '[steps.exercise_v2]\ntask = "Write it in v2."\nchecks = [{ check = "bound", name = "ml_client" }]\n'
+
+
+def test_each_track_asks_its_own_exercise_and_a_step_without_a_v2_form_asks_the_one(tmp_path: Path) -> None:
+    from tutor.lessons import v2_exercise_gaps
+
+    both = (GOOD_STEP + '[steps.code]\npython = "ws = 1"\npython_v2 = "ml_client = 1"\n' + EXERCISE + EXERCISE_V2)
+    (step,) = load_lesson(write(tmp_path, header() + both)).steps
+    assert step.exercise_for("v1").task == "Write it." and step.exercise_for("v2").task == "Write it in v2."
+    assert step.exercise_for("v2").checks[0].params == {"name": "ml_client"}
+    only_v1 = GOOD_STEP + '[steps.code]\npython = "ws = 1"\npython_v2 = "ml_client = 1"\n' + EXERCISE
+    (gap,) = load_lesson(write(tmp_path, header() + only_v1)).steps
+    assert gap.exercise_for("v2") is None  # the v2 track shows the v2 code and runs the step instead
+    assert v2_exercise_gaps(load_course([write(tmp_path, header() + only_v1)])) == ["my-lesson/prepare"]
+    one_form = GOOD_STEP + '[steps.code]\npython = "df = 1"\n' + EXERCISE
+    (plain,) = load_lesson(write(tmp_path, header() + one_form)).steps
+    assert plain.exercise_for("v2") is plain.exercise  # the code reads the same in both SDKs
+
+
+def test_an_exercise_v2_needs_the_v2_code_it_is_checked_against(tmp_path: Path) -> None:
+    body = header() + GOOD_STEP + '[steps.code]\npython = "ws = 1"\n' + EXERCISE + EXERCISE_V2
+    with pytest.raises(LessonError) as caught:
+        load_lesson(write(tmp_path, body))
+    assert "'exercise_v2' is the SDK v2 form of the exercise: it needs the step's code.python_v2" in caught.value.what
+    bad = header() + GOOD_STEP + '[steps.code]\npython = "ws = 1"\npython_v2 = "m = 1"\n' + EXERCISE + \
+        EXERCISE_V2.replace('check = "bound"', 'check = "nonsense"')
+    with pytest.raises(LessonError) as caught:
+        load_lesson(write(tmp_path, bad))
+    assert "unknown exercise check 'nonsense'" in caught.value.what
+
+
+def test_every_shipped_exercise_has_its_v2_form() -> None:
+    from tutor.lessons import v2_exercise_gaps
+
+    course = load_course()
+    assert v2_exercise_gaps(course) == []
+    assert sum(1 for s in course.steps if s.exercise_for("v2") is not None) == sum(
+        1 for s in course.steps if s.exercise is not None) >= 18

@@ -403,7 +403,7 @@ def lessons_check(
 ) -> None:
     """Validate lesson files: fields, ids, actions, parameters, templates, questions."""
     from tutor.errors import LessonError
-    from tutor.lessons import load_course, load_lesson, v2_gaps
+    from tutor.lessons import load_course, load_lesson, v2_exercise_gaps, v2_gaps
 
     console = ui.make_console()
     if rehearse:
@@ -424,6 +424,10 @@ def lessons_check(
             if gaps:
                 raise LessonError(f"These steps' Python uses SDK v1 and has no SDK v2 form: {', '.join(gaps)}.",
                                   "Write each one's python_v2 code (azure-ai-ml) beside its python code.")
+            missing = v2_exercise_gaps(course)
+            if missing:
+                raise LessonError(f"These steps have an exercise in SDK v1 and none in SDK v2: {', '.join(missing)}.",
+                                  "Write each one's [steps.exercise_v2] (checked against its python_v2 code).")
 
 
 # -- reset ----------------------------------------------------------------------------------------------

@@ -192,11 +192,20 @@ class Step:
     exercise: Exercise | None = None
     # What differs in SDK v2 (azure-ai-ml), shown with the step's ``python_v2`` code.
     v2_note: str = ""
+    # The same exercise in SDK v2: its reference solution is ``code.python_v2``.
+    exercise_v2: Exercise | None = None
 
     @property
     def key(self) -> str:
         """The course-wide id: ``<lesson>/<step>``."""
         return f"{self.lesson_id}/{self.id}"
+
+    def exercise_for(self, sdk: str) -> Exercise | None:
+        """The exercise the ``sdk`` track asks for: v2's own, or the one exercise of a step whose
+        code reads the same in both SDKs (no ``python_v2`` form); None when there is none."""
+        if sdk == "v2" and "python_v2" in self.code:
+            return self.exercise_v2
+        return self.exercise
 
 
 @dataclass(frozen=True)
@@ -389,7 +398,7 @@ def _parse_check(text: Any, path: Path, where: str) -> Check:
 
 
 STEP_FIELDS = {"id", "title", "explanation", "action", "params", "code", "hints", "question", "done_when", "ref",
-               "exercise", "v2_note"}
+               "exercise", "exercise_v2", "v2_note"}
 #: The languages of a step's ``code`` table: Python in SDK v1 (azureml-core) and v2 (azure-ai-ml), and R.
 CODE_LANGUAGES = ("python", "python_v2", "r")
 LESSON_FIELDS = {"id", "title", "day", "order", "summary", "steps", "minutes", "original", "concepts", "recap",
@@ -520,6 +529,19 @@ def load_lesson(path: Path, actions: dict[str, Any] | None = None) -> Lesson:
             _check_templates({"task": exercise.task, "scaffold": exercise.scaffold, "hints": list(exercise.hints),
                               "needs": exercise.needs, "checks": [c.params for c in exercise.checks]},
                              path, where, "exercise")
+        exercise_v2 = None
+        if "exercise_v2" in raw_step:
+            from tutor.exercises.spec import parse_exercise
+
+            if "python_v2" not in code:
+                raise _fail(path, where, "'exercise_v2' is the SDK v2 form of the exercise: it needs the step's "
+                                         "code.python_v2 (its reference solution). A step whose code reads the same "
+                                         "in both SDKs has one 'exercise'.")
+            exercise_v2 = parse_exercise(raw_step["exercise_v2"], lambda reason: _fail(path, where, reason),
+                                         bool(str(code.get("python_v2", "")).strip()))
+            _check_templates({"task": exercise_v2.task, "scaffold": exercise_v2.scaffold,
+                              "hints": list(exercise_v2.hints), "needs": exercise_v2.needs,
+                              "checks": [c.params for c in exercise_v2.checks]}, path, where, "exercise_v2")
         steps.append(
             Step(
                 id=step_id,
@@ -535,6 +557,7 @@ def load_lesson(path: Path, actions: dict[str, Any] | None = None) -> Lesson:
                 ref=str(raw_step.get("ref", "")),
                 exercise=exercise,
                 v2_note=v2_note,
+                exercise_v2=exercise_v2,
             )
         )
     minutes = raw.get("minutes", 0)
@@ -647,6 +670,12 @@ def v2_gaps(course: Course) -> list[str]:
         else:
             tainted -= found.bound
     return gaps
+
+
+def v2_exercise_gaps(course: Course) -> list[str]:
+    """The steps with a v1 exercise and v2 code but no v2 exercise (the v2 track would not ask)."""
+    return [step.key for step in course.steps
+            if step.exercise is not None and "python_v2" in step.code and step.exercise_v2 is None]
 
 
 def load_course(paths: list[Path] | None = None) -> Course:

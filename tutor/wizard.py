@@ -190,10 +190,9 @@ class Wizard:
         return self._runner
 
     def _is_exercise(self, step: Step) -> bool:
-        """Whether the learner writes this step's code (it has an exercise, and exercises are on).
-
-        The exercises are written for SDK v1: on the v2 track the step shows its v2 code and runs."""
-        return step.exercise is not None and self.exercises and self.progress.sdk == "v1"
+        """Whether the learner writes this step's code: exercises are on, and the step has one on the
+        learner's track (SDK v1's, or v2's, checked against the step's python_v2 code)."""
+        return self.exercises and step.exercise_for(self.progress.sdk) is not None
 
     # -- the two SDKs --------------------------------------------------------------------
     def _code(self, step: Step, sdk: str) -> dict[str, str]:
@@ -282,6 +281,7 @@ class Wizard:
             workspace_factory=self.workspace_factory,
             resume=self.progress.partial(step.key),
             save_partial=lambda state: self.progress.save_partial(step.key, state),
+            sdk=self.progress.sdk,
         )
         if self._workspace is not None:
             ctx.workspace = self._workspace

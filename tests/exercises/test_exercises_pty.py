@@ -165,3 +165,34 @@ def test_the_scoring_script_exercise_is_written_in_the_file_itself(data_path: Pa
     assert record["attempts"] == 2 and record["hints_used"] == 1
     assert "return list(map(float, model.predict(data)))" in record["code"]
     assert "return list(map(float" in script.read_text()
+
+
+def test_on_the_v2_track_the_learner_writes_azure_ai_ml_and_its_effects_are_checked(data_path: Path,
+                                                                                   course_dir: Path) -> None:
+    child = spawn_tutor(["start", "-u", "eve", "-w", "local", "--sdk", "v2", "-C", str(course_dir),
+                         "--lesson", "day1-setup"], data=data_path)
+    try:
+        child.expect("What next")
+        child.send("\r")
+        child.expect("Your turn")
+        child.expect("MLClient.from_config")  # the v2 task and scaffold, not v1's Workspace.from_config
+        child.expect(">>>")
+        type_code(child, "ml_client = 42")
+        child.expect("Not yet")
+        child.expect("is a int, not a MLClient")
+        child.expect("Hint:")
+        type_code(child, "import azure.ai.ml as aml", "from azure.identity import DefaultAzureCredential as Cred",
+                  "ml_client = aml.MLClient.from_config(Cred())")
+        child.expect("Not yet")
+        child.expect("`ws` is not defined yet")
+        type_code(child, "ws = ml_client.workspaces.get(ml_client.workspace_name)")
+        child.expect("That works")
+        child.expect("What next")
+        child.send("q")
+        child.send("\r")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close(force=True)
+    record = progress(course_dir)["day1-setup/connect"]["exercise"]
+    assert record["status"] == "solved" and record["attempts"] == 3
+    assert "ml_client.workspaces.get" in record["code"] and "Workspace.from_config" not in record["code"]

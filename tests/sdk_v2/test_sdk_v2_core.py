@@ -273,6 +273,9 @@ def test_automl_regression_searches_as_a_parent_job_with_the_best_model_saved(
     assert "at least 15" in _raises(ValidationException, lambda: ready.jobs.create_or_update(job))
     job.set_limits(timeout_minutes=18, trial_timeout_minutes=2, enable_early_termination=True)
     job.set_featurization(mode="auto")
+    # The settings read back as attributes, as azure-ai-ml's settings objects give them.
+    assert (job.limits.timeout_minutes, job.limits.enable_early_termination, job.featurization.mode) == (18, True, "auto")
+    assert job.training.enable_model_explainability is True and job.training.blocked_training_algorithms is None
     submitted = ready.jobs.create_or_update(job)
     assert submitted.type == "automl"
     ready.jobs.stream(submitted.name)

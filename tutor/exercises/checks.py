@@ -178,11 +178,11 @@ def datastore_files(probe: Probe, p: dict[str, Any]) -> str | None:
     return None
 
 
-@check("environment", required=("name",))
+@check("environment", required=("name",), optional=("how",))
 def environment(probe: Probe, p: dict[str, Any]) -> str | None:
-    """An environment ``name`` is registered."""
+    """An environment ``name`` is registered (``how``: the call that registers it, for the message)."""
     if p["name"] not in {e.name for e in probe.workspace.list_environments()}:
-        return f"`{p['name']}` is not registered as an environment yet (env.register(ws))"
+        return f"`{p['name']}` is not registered as an environment yet ({p.get('how') or 'env.register(ws)'})"
     return None
 
 
@@ -190,14 +190,20 @@ def _arguments(values: list[Any]) -> list[str]:
     return [str(v) for v in values]
 
 
-@check("runs", required=("experiment", "arguments"), optional=("completed",))
+@check("runs", required=("experiment", "arguments"), optional=("completed", "prefix"))
 def runs(probe: Probe, p: dict[str, Any]) -> str | None:
-    """The experiment has a run for every argument list in ``arguments`` (completed, if asked)."""
+    """The experiment has a run for every argument list in ``arguments`` (completed, if asked).
+
+    With ``prefix`` a run's arguments need only start with the list: an SDK v2 job's data
+    argument is a path the workspace chose (``--data ${{inputs.data}}``)."""
     records = probe.workspace.list_runs(p["experiment"])
     for wanted in p["arguments"]:
         args = _arguments(wanted)
-        matching = [r for r in records if _arguments(r.arguments) == args]
-        shown = " ".join(args)
+        if p.get("prefix"):
+            matching = [r for r in records if _arguments(r.arguments)[:len(args)] == args]
+        else:
+            matching = [r for r in records if _arguments(r.arguments) == args]
+        shown = " ".join(args) + (" ..." if p.get("prefix") else "")
         if not matching:
             return f"the experiment {p['experiment']} has no run with `{shown}` yet"
         alive = [r for r in matching if str(r.status) not in ("Failed", "Canceled")]
@@ -232,18 +238,18 @@ def service(probe: Probe, p: dict[str, Any]) -> str | None:
     return None
 
 
-@check("no_service", required=("names",))
+@check("no_service", required=("names",), optional=("how",))
 def no_service(probe: Probe, p: dict[str, Any]) -> str | None:
-    """None of ``names`` is deployed any more."""
+    """None of ``names`` is deployed any more (``how``: the call that deletes one, for the message)."""
     return _still_there({s.name for s in probe.workspace.list_services()}, p["names"], "the service",
-                        "the services", ("runs", "run"), "service.delete()")
+                        "the services", ("runs", "run"), p.get("how") or "service.delete()")
 
 
-@check("no_compute", required=("names",))
+@check("no_compute", required=("names",), optional=("how",))
 def no_compute(probe: Probe, p: dict[str, Any]) -> str | None:
-    """None of the compute targets ``names`` exists any more."""
+    """None of the compute targets ``names`` exists any more (``how``: the call that deletes one)."""
     return _still_there({c.name for c in probe.workspace.list_compute()}, p["names"], "the compute target",
-                        "the compute targets", ("exists", "exist"), "target.delete()")
+                        "the compute targets", ("exists", "exist"), p.get("how") or "target.delete()")
 
 
 def _still_there(existing: set[str], names: list[str], one: str, many: str, verbs: tuple[str, str],
@@ -257,12 +263,14 @@ def _still_there(existing: set[str], names: list[str], one: str, many: str, verb
 
 
 # -- files the learner writes ---------------------------------------------------------------
-@check("scoring_script", required=("file", "model", "rows", "bad_row"))
+@check("scoring_script", required=("file", "model", "rows", "bad_row"), optional=("client",))
 def scoring_script(probe: Probe, p: dict[str, Any]) -> str | None:
     """The scoring script ``file`` serves the kernel's ``model`` as a service would: ``rows`` get the
-    model's own predictions, ``bad_row`` is refused before ``run()`` (see tutor.exercises.scoring)."""
+    model's own predictions, ``bad_row`` is refused before ``run()`` (see tutor.exercises.scoring).
+    ``client`` names SDK v2's MLClient when ``model`` is an azure-ai-ml Model."""
+    client = p.get("client") or "None"
     call = (f"__import__('tutor.exercises.scoring', fromlist=['problem']).problem("
-            f"{str(p['file'])!r}, {p['model']}, {p['rows']!r}, {p['bad_row']!r})")
+            f"{str(p['file'])!r}, {p['model']}, {p['rows']!r}, {p['bad_row']!r}, client={client})")
     ok, value = probe.kernel.evaluate(call)
     if not ok:
         return f"your scoring script could not be tried: {value}"

@@ -68,6 +68,24 @@ class ExerciseRunner:
         self.kernel_factory = kernel_factory or self._default_kernel
         self._kernel: Any = None
 
+    # -- the track ----------------------------------------------------------------------
+    @property
+    def sdk(self) -> str:
+        """The learner's SDK track (v1 or v2): which exercise a step asks, in which SDK."""
+        return str(getattr(self.progress, "sdk", "v1") or "v1")
+
+    def exercise(self, step: Step) -> Any:
+        """The step's exercise on the learner's track (see Step.exercise_for)."""
+        exercise = step.exercise_for(self.sdk)
+        assert exercise is not None, f"{step.key} has no exercise on the {self.sdk} track"
+        return exercise
+
+    def solution(self, step: Step) -> str:
+        """The reference solution: the step's Python as the learner's track shows it."""
+        from tutor.lessons import sdk_code
+
+        return render(sdk_code(step, self.sdk).get("python", ""), self.variables()).strip("\n")
+
     # -- the kernel ----------------------------------------------------------------------
     def _default_kernel(self) -> Any:
         from tutor.exercises.session import Kernel
@@ -106,8 +124,7 @@ class ExerciseRunner:
         Always, not only when missing: `exp` of day 1 is not the `exp` day 2 means, and a new
         session or a restarted kernel has none of them.
         """
-        exercise = step.exercise
-        assert exercise is not None
+        exercise = self.exercise(step)
         if not exercise.needs:
             return
         kernel = self.kernel
@@ -123,8 +140,7 @@ class ExerciseRunner:
 
     # -- showing ------------------------------------------------------------------------
     def _show_task(self, step: Step) -> None:
-        exercise = step.exercise
-        assert exercise is not None
+        exercise = self.exercise(step)
         from rich.markdown import Markdown
 
         body: list[Any] = [Markdown(render(exercise.task, self.variables()).strip())]
@@ -157,9 +173,8 @@ class ExerciseRunner:
     # -- one exercise -------------------------------------------------------------------
     def run(self, step: Step, outputs: dict[str, Any]) -> Attempt:
         """Ask until the learner's code passes the checks (or they skip, go back or quit)."""
-        exercise = step.exercise
-        assert exercise is not None
-        solution = render(step.code.get("python", ""), self.variables()).strip("\n")
+        exercise = self.exercise(step)
+        solution = self.solution(step)
         missing = self._missing(exercise.requires)
         if missing:
             self.console.print(Text(
@@ -248,7 +263,7 @@ class ExerciseRunner:
         For a file exercise the reference is the course's copy of the file (the learner's own is
         kept beside it as ``<file>.yours``), then the step's code.
         """
-        if step.exercise is not None and step.exercise.file:
+        if self.exercise(step).file:
             self._restore_file(step)
         problem = self._try(step, solution, outputs)
         if problem is not None:
@@ -311,13 +326,11 @@ class ExerciseRunner:
 
     # -- file exercises -------------------------------------------------------------------
     def _file(self, step: Step) -> Path:
-        assert step.exercise is not None
-        return self.settings.course_dir.root / step.exercise.file
+        return self.settings.course_dir.root / self.exercise(step).file
 
     def _give_file(self, step: Step) -> None:
         """Blank the function the learner writes, in their copy of the file, if it is the course's copy."""
-        exercise = step.exercise
-        assert exercise is not None
+        exercise = self.exercise(step)
         path, shipped = self._file(step), shipped_file(exercise.file)
         if not path.is_file() or shipped is None:
             raise StepFailed(f"{exercise.file} is not in your course folder yet.",
@@ -330,8 +343,7 @@ class ExerciseRunner:
                                     "`skip` puts the course's version back.", style="dim"))
 
     def _restore_file(self, step: Step) -> None:
-        exercise = step.exercise
-        assert exercise is not None
+        exercise = self.exercise(step)
         path, shipped = self._file(step), shipped_file(exercise.file)
         if shipped is None:
             return
@@ -358,8 +370,7 @@ class ExerciseRunner:
         return self._checks(step, self.probe(outputs, evidence), after_action=True)
 
     def _checks(self, step: Step, probe: Probe, *, after_action: bool) -> str | None:
-        exercise = step.exercise
-        assert exercise is not None
+        exercise = self.exercise(step)
         for entry in exercise.checks:
             if entry.after_action != after_action:
                 continue

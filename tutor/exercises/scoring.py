@@ -52,8 +52,12 @@ def _model_file(model_dir: Path) -> Path | None:
     return found[0] if found else None
 
 
-def problem(file: str, model: Any, rows: list[dict[str, Any]], bad_row: dict[str, Any]) -> str | None:
-    """Why ``file`` would not serve ``model`` (a registered Model: the kernel's ``model``), or None."""
+def problem(file: str, model: Any, rows: list[dict[str, Any]], bad_row: dict[str, Any],
+            client: Any = None) -> str | None:
+    """Why ``file`` would not serve ``model`` (a registered Model: the kernel's ``model``), or None.
+
+    With ``client`` (SDK v2's MLClient), ``model`` is an azure-ai-ml Model, downloaded through
+    ``client.models.download``; else an azureml-core Model, which downloads itself."""
     from tutor.serving.entry import EntryScriptError, load
     from tutor.serving.inputs import InputPlan, RequestError
 
@@ -62,7 +66,11 @@ def problem(file: str, model: Any, rows: list[dict[str, Any]], bad_row: dict[str
         return f"{file} does not exist (the 'Get the course scripts' step makes it)"
     target = Path(tempfile.mkdtemp(prefix="tutor-model-"))
     try:
-        model_dir = Path(model.download(target_dir=str(target), exist_ok=True)).parent
+        if client is not None:
+            client.models.download(model.name, model.version, download_path=str(target))
+            model_dir = target / str(model.name)
+        else:
+            model_dir = Path(model.download(target_dir=str(target), exist_ok=True)).parent
     except Exception as exc:  # noqa: BLE001 - the learner's model object: say what went wrong
         return f"the model could not be downloaded to try your script ({_first_line(exc)})"
     previous = os.environ.get("AZUREML_MODEL_DIR")

@@ -28,23 +28,28 @@ def split(ctx: StepContext) -> StepResult:
     from sklearn.model_selection import train_test_split
 
     ws = ctx.workspace
-    frame = ws.get_dataset(ctx.param("dataset")).to_pandas_dataframe()
     seed = int(ctx.param("random_state", 223))
-    train, test = train_test_split(frame, test_size=float(ctx.param("test_size", 0.2)), random_state=seed)
-    folder = ctx.course_dir.data
-    folder.mkdir(parents=True, exist_ok=True)
     names = {"train": ctx.param("train_name"), "test": ctx.param("test_name")}
-    target = ctx.param("target_path", "data/automl")
-    paths = {}
-    for half, part in (("train", train), ("test", test)):
-        path = folder / f"{names[half]}.csv"
-        part.to_csv(path, index=False)
-        paths[half] = path
-    ws.default_datastore.upload_files(list(paths.values()), target_path=target, overwrite=True)
-    records = {half: ws.register_tabular_dataset(names[half], [f"{target}/{paths[half].name}"],
-                                                 description=f"{half} half of the 80/20 split (random_state={seed})",
-                                                 create_new_version=True)
-               for half in ("train", "test")}
+    if ctx.adopt:  # the learner split and registered them: their newest versions are the halves
+        records = {half: ws.get_dataset(names[half], "latest") for half in ("train", "test")}
+        train, test = (records[half].to_pandas_dataframe() for half in ("train", "test"))
+    else:
+        frame = ws.get_dataset(ctx.param("dataset")).to_pandas_dataframe()
+        train, test = train_test_split(frame, test_size=float(ctx.param("test_size", 0.2)), random_state=seed)
+        folder = ctx.course_dir.data
+        folder.mkdir(parents=True, exist_ok=True)
+        target = ctx.param("target_path", "data/automl")
+        paths = {}
+        for half, part in (("train", train), ("test", test)):
+            path = folder / f"{names[half]}.csv"
+            part.to_csv(path, index=False)
+            paths[half] = path
+        ws.default_datastore.upload_files(list(paths.values()), target_path=target, overwrite=True)
+        records = {half: ws.register_tabular_dataset(names[half], [f"{target}/{paths[half].name}"],
+                                                     description=f"{half} half of the 80/20 split "
+                                                                 f"(random_state={seed})",
+                                                     create_new_version=True)
+                   for half in ("train", "test")}
     return StepResult(
         evidence={"train_rows": len(train), "test_rows": len(test), "random_state": seed,
                   "train_dataset": records["train"].name, "test_dataset": records["test"].name},
@@ -82,18 +87,48 @@ def _form_result(settings: dict[str, Any], note: str | None = None) -> StepResul
     )
 
 
+#: What the form's settings are in an SDK v2 ``automl.regression(...)`` job (the learner's
+#: ``automl_job``), read the same from the embedded and the real azure-ai-ml.
+_V2_SETTINGS = (
+    "{{'training_data': getattr({job}.training_data, 'path', None), "
+    "'task_type': str(getattr({job}.task_type, 'value', {job}.task_type)), "
+    "'label_column_name': {job}.target_column_name, "
+    "'primary_metric': __import__('re').sub(r'(?<=[a-z0-9])(?=[A-Z])', '_', "
+    "str(getattr({job}.primary_metric, 'value', {job}.primary_metric))).lower(), "
+    "'n_cross_validations': {job}.n_cross_validations, "
+    "'featurization': getattr({job}.featurization, 'mode', None) or 'auto', "
+    "'model_explainability': getattr({job}.training, 'enable_model_explainability', None), "
+    "'experiment_timeout_minutes': getattr({job}.limits, 'timeout_minutes', None), "
+    "'enable_early_stopping': getattr({job}.limits, 'enable_early_termination', None), "
+    "'blocked_models': getattr({job}.training, 'blocked_training_algorithms', None)}}")
+
+
 def _learners_form(ctx: StepContext) -> StepResult:
-    """The settings of the AutoMLConfig the learner wrote (the exercise), as the form would have them."""
-    name = ctx.param("config", "automl_config")
+    """The settings of the AutoMLConfig the learner wrote (the exercise), as the form would have them.
+
+    On the SDK v2 track: those of their ``automl.regression(...)`` job (``job``, ``automl_job``
+    by default)."""
     assert ctx.learner is not None
-    ok, found = ctx.learner(
-        f"{{k: (getattr(v, 'name', None) if k == 'training_data' else v) for k, v in {name}.user_settings.items() "
-        f"if k in {_FORM_SETTINGS!r}}}")
+    if ctx.sdk == "v2":
+        name = ctx.param("job", "automl_job")
+        ok, found = ctx.learner(_V2_SETTINGS.format(job=name))
+        remake = f"Make {name} with automl.regression(...) again."
+        if ok and isinstance(found, dict):
+            found = {k: v for k, v in found.items() if v is not None}
+            if found.get("training_data"):  # "azureml:<name>@latest" or "azureml:<name>:<version>": the name
+                found["training_data"] = str(found["training_data"]).removeprefix("azureml:").split("@")[0].split(":")[0]
+    else:
+        name = ctx.param("config", "automl_config")
+        ok, found = ctx.learner(
+            f"{{k: (getattr(v, 'name', None) if k == 'training_data' else v) for k, v in {name}.user_settings.items() "
+            f"if k in {_FORM_SETTINGS!r}}}")
+        remake = f"Make {name} with AutoMLConfig(...) again."
     if not ok or not isinstance(found, dict):
-        raise StepFailed(f"Your `{name}` could not be read: {found}.", f"Make {name} with AutoMLConfig(...) again.")
+        raise StepFailed(f"Your `{name}` could not be read: {found}.", remake)
     if not found.get("training_data"):
         raise StepFailed(f"Your `{name}` names no registered training dataset.",
-                         "Pass training_data=train_ds (the registered training half).")
+                         "Pass training_data=Input(type=AssetTypes.MLTABLE, path=\"azureml:<the training half>@latest\")."
+                         if ctx.sdk == "v2" else "Pass training_data=train_ds (the registered training half).")
     minutes = found.get("experiment_timeout_minutes")
     settings = {"training_data": found["training_data"], "task": found.get("task_type", "regression"),
                 "label_column_name": found.get("label_column_name"),
@@ -104,11 +139,13 @@ def _learners_form(ctx: StepContext) -> StepResult:
                 "model_explainability": bool(found.get("model_explainability", True)),
                 "experiment_timeout_minutes": float(minutes if minutes is not None else DEFAULT_FORM_MINUTES),
                 "enable_early_stopping": bool(found.get("enable_early_stopping", True))}
-    return _form_result(settings, "These are the settings of your AutoMLConfig: the form is not asked.")
+    what = "automl.regression job" if ctx.sdk == "v2" else "AutoMLConfig"
+    return _form_result(settings, f"These are the settings of your {what}: the form is not asked.")
 
 
 @action("automl.form", optional=("dataset", "label", "primary_metric", "blocked_models", "n_cross_validations",
-                                 "featurization", "model_explainability", "experiment_timeout_minutes", "config"))
+                                 "featurization", "model_explainability", "experiment_timeout_minutes", "config",
+                                 "job"))
 def form(ctx: StepContext) -> StepResult:
     """The studio's "New automated ML job" form: dataset, task, target, metric, blocked models,
     validation, featurization, explanation and budget. Its answers are the AutoML settings.

@@ -131,6 +131,9 @@ class StepContext:
     # With ``adopt``: evaluates an expression over the learner's names (their Python, where the
     # exercise ran) -> (ok, value or the error in words). None when there is no such Python.
     learner: Callable[[str], tuple[bool, Any]] | None = None
+    # The SDK the learner's code is written in ("v1" azureml-core, "v2" azure-ai-ml): what the
+    # names ``learner`` reads are.
+    sdk: str = "v1"
     progress: Reporter = field(default_factory=NullReporter)
     # Answers a yes/no question; the wizard wires it to a prompt (or the default with --yes).
     confirm: Callable[[str, bool], bool] = lambda question, default: default

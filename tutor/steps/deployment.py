@@ -100,6 +100,8 @@ def deploy_service(ctx: StepContext) -> StepResult:
         )
     ctx.progress.status(f"{name}: {record.state}")
     record = ws.wait_for_service(name, on_log_line=ctx.progress.log, timeout=float(ctx.param("timeout_s", 120)))
+    if _as_endpoints(ctx):
+        record = _record_as_endpoint(ws, name)
     seconds = time.monotonic() - started
     props = record.properties
     save_as = ctx.param("save_as") or "service"
@@ -119,6 +121,18 @@ def deploy_service(ctx: StepContext) -> StepResult:
         ])],
         summary=f"{record.name} is {record.state} at {record.scoring_uri}.",
     )
+
+
+def _as_endpoints(ctx: StepContext) -> bool:
+    """On the SDK v2 track, on the embedded workspace, a deployed service is a managed online
+    endpoint (with its deployment ``blue``), so the learner's v2 code finds it as one."""
+    return ctx.sdk == "v2" and hasattr(ctx.workspace, "update_service")
+
+
+def _record_as_endpoint(ws: Any, name: str, instance_count: int | None = None) -> Any:
+    from tutor.workspace.local.endpoints import record_as_endpoint
+
+    return record_as_endpoint(ws, name, instance_count=instance_count)
 
 
 def _service(ctx: StepContext) -> Any:
@@ -259,7 +273,8 @@ def rotate_key(ctx: StepContext) -> StepResult:
     )
 
 
-@action("deploy.scale_out", required=("name", "model", "trips"), optional=("replicas", "entry_script", "requests", "save_as"))
+@action("deploy.scale_out", required=("name", "model", "trips"),
+        optional=("replicas", "entry_script", "requests", "save_as", "endpoint"))
 def scale_out(ctx: StepContext) -> StepResult:
     """Extra credit: a Kubernetes-style deployment with replicas, and its throughput against one worker."""
     import concurrent.futures
@@ -270,10 +285,15 @@ def scale_out(ctx: StepContext) -> StepResult:
     name = ctx.param("name")
     replicas = int(ctx.param("replicas", 2))
     total = int(ctx.param("requests", 400))
-    ws.deploy_service(name, [_model_id(ctx)], _entry_script(ctx), kind="AKS", replicas=replicas,
-                      cpu_cores=1.0, memory_gb=0.5, auth_enabled=True, overwrite=True,
-                      description="extra credit: replicas behind one port")
-    record = ws.wait_for_service(name, on_log_line=ctx.progress.log)
+    if _as_endpoints(ctx) and ctx.param("endpoint"):
+        # SDK v2: no Kubernetes cluster; the endpoint's deployment gets more instances.
+        name = ctx.output(ctx.param("endpoint")) if ctx.param("endpoint") in ctx.outputs else ctx.param("endpoint")
+        record = _scaled_endpoint(ctx, ws, name, replicas)
+    else:
+        ws.deploy_service(name, [_model_id(ctx)], _entry_script(ctx), kind="AKS", replicas=replicas,
+                          cpu_cores=1.0, memory_gb=0.5, auth_enabled=True, overwrite=True,
+                          description="extra credit: replicas behind one port")
+        record = ws.wait_for_service(name, on_log_line=ctx.progress.log)
     if not record.scoring_uri:
         raise StepFailed(f"The service {name} has no scoring URI.", "Read its log (tutor predict, then :logs).")
     uri: str = record.scoring_uri
@@ -313,6 +333,25 @@ def scale_out(ctx: StepContext) -> StepResult:
                  Note(f"This machine has {os.cpu_count()} processor(s): replicas help until they run out.", "info")],
         summary=f"{replicas} replicas served {parallel:.0f} requests/s with parallel clients ({single:.0f} with one).",
     )
+
+
+def _scaled_endpoint(ctx: StepContext, ws: Any, name: str, instances: int) -> Any:
+    """The endpoint ``name``'s deployment again with ``instances`` instances (its keys, port and
+    traffic kept), as ``online_deployments.begin_create_or_update`` with a new instance_count."""
+    from tutor.workspace.local.endpoints import ENDPOINT
+
+    before = ws.get_service(name)
+    if ENDPOINT not in before.properties:
+        raise StepFailed(f"{name} is not an online endpoint.", "Run the deployment step of this lesson again.")
+    props = before.properties
+    keys = ws.service_keys(name)
+    ws.deploy_service(name, list(before.models), props["entry_script"], environment=props.get("environment"),
+                      cpu_cores=float(props.get("cpu_cores", 1.0)), memory_gb=float(props.get("memory_gb", 0.5)),
+                      replicas=instances, auth_enabled=True, tags=props.get("tags") or {},
+                      description=str(props.get("description") or ""), overwrite=True, keys=keys)
+    ws.update_service(name, properties={**ws.get_service(name).properties, ENDPOINT: props[ENDPOINT]})
+    ws.wait_for_service(name, on_log_line=ctx.progress.log)
+    return _record_as_endpoint(ws, name, instance_count=instances)
 
 
 # What the course creates, read from its lessons: the step actions that create a resource

@@ -62,7 +62,7 @@ def submit(ctx: StepContext) -> StepResult:
     previous: dict[str, str] = dict(ctx.resume.get("runs") or {})
     previous.update(_submitted_unsaved(ws, experiment, ctx.resume.get("submitting"), previous))
     if ctx.adopt:  # the learner submitted them: the newest run with each entry's arguments
-        previous.update(_learners_runs(ws, experiment, specs))
+        previous.update(_learners_runs(ws, experiment, specs, ctx.sdk))
     runs = []
     reattached = 0
     for index, spec in enumerate(specs):
@@ -196,16 +196,31 @@ def _submitted_unsaved(ws: Any, experiment: str, submitting: Any, known: dict[st
     return {}
 
 
-def _learners_runs(ws: Any, experiment: str, specs: list[dict[str, Any]]) -> dict[str, str]:
-    """{entry name: id of the newest run of ``experiment`` with that entry's arguments}."""
+def _learners_runs(ws: Any, experiment: str, specs: list[dict[str, Any]], sdk: str = "v1") -> dict[str, str]:
+    """{entry name: id of the newest run of ``experiment`` with that entry's arguments}.
+
+    An SDK v2 job passes its data as a path (``--data ${{inputs.data}}`` becomes the asset's
+    file), where v1 code passes the dataset's name: on the v2 track the arguments before the
+    first data option (``--variant 3``) are what identify the entry's job."""
     found: dict[str, str] = {}
     records = sorted(ws.list_runs(experiment), key=lambda r: r.submitted_at)
     for index, spec in enumerate(specs):
         wanted = [str(a) for a in spec.get("arguments", [])]
         matching = [r for r in records if [str(a) for a in r.arguments] == wanted]
+        if not matching and sdk == "v2":
+            matching = [r for r in records if r.parent_id is None
+                        and before_data([str(a) for a in r.arguments]) == before_data(wanted)]
         if matching:
             found[spec.get("name") or f"run {index + 1}"] = matching[-1].id
     return found
+
+
+def before_data(arguments: list[str]) -> list[str]:
+    """The arguments before the first data option (``--data``, ``--dataset``, ``--data_user``...)."""
+    for index, argument in enumerate(arguments):
+        if argument.startswith("--data"):
+            return arguments[:index]
+    return arguments
 
 
 def _require_compute(ctx: StepContext, ws: Any, compute: str) -> None:

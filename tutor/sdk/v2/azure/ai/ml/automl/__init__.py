@@ -29,7 +29,7 @@ def regression(*, training_data, target_column_name, primary_metric=None, enable
                  weight_column_name=weight_column_name, validation_data=validation_data,
                  validation_data_size=validation_data_size, n_cross_validations=n_cross_validations,
                  cv_split_column_names=cv_split_column_names, test_data=test_data, test_data_size=test_data_size)
-    job._explain = enable_model_explainability
+    job.training.enable_model_explainability = enable_model_explainability
     return job
 
 

@@ -18,6 +18,40 @@ _METRICS = ("spearman_correlation", "normalized_root_mean_squared_error", "r2_sc
 _MIN_TIMEOUT_MINUTES = 15
 
 
+class _Settings:
+    """A settings object of an AutoML job: its fields as attributes, as azure-ai-ml's are."""
+
+    _FIELDS: tuple[str, ...] = ()
+
+    def __init__(self, **values):
+        for field in self._FIELDS:
+            setattr(self, field, values.get(field))
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{f}={getattr(self, f)!r}" for f in self._FIELDS if getattr(self, f) is not None)
+        return f"{type(self).__name__}({shown})"
+
+
+class TabularLimitSettings(_Settings):
+    """``job.limits``: the search's time and trial limits (set_limits)."""
+
+    _FIELDS = ("enable_early_termination", "exit_score", "max_concurrent_trials", "max_cores_per_trial", "max_nodes",
+               "max_trials", "timeout_minutes", "trial_timeout_minutes")
+
+
+class TabularFeaturizationSettings(_Settings):
+    """``job.featurization``: how columns are turned into features (set_featurization)."""
+
+    _FIELDS = ("mode",)
+
+
+class RegressionTrainingSettings(_Settings):
+    """``job.training``: which models and ensembles the search tries (set_training)."""
+
+    _FIELDS = ("enable_model_explainability", "enable_stack_ensemble", "enable_vote_ensemble",
+               "allowed_training_algorithms", "blocked_training_algorithms")
+
+
 class RegressionJob(Job):
     """An AutoML regression job: its data, limits, featurization and training settings."""
 
@@ -32,10 +66,9 @@ class RegressionJob(Job):
         self.validation_data = None
         self.test_data = None
         self.n_cross_validations = None
-        self.limits = {}
-        self.featurization = {}
-        self.training = {}
-        self._explain = None
+        self.limits = TabularLimitSettings()
+        self.featurization = TabularFeaturizationSettings()
+        self.training = RegressionTrainingSettings()
 
     def set_data(self, *, training_data, target_column_name, weight_column_name=None, validation_data=None,
                  validation_data_size=None, n_cross_validations=None, cv_split_column_names=None, test_data=None,
@@ -54,11 +87,10 @@ class RegressionJob(Job):
     def set_limits(self, *, enable_early_termination=None, exit_score=None, max_concurrent_trials=None,
                    max_cores_per_trial=None, max_nodes=None, max_trials=None, timeout_minutes=None,
                    trial_timeout_minutes=None):
-        self.limits = {k: v for k, v in dict(enable_early_termination=enable_early_termination,
-                                             exit_score=exit_score, max_concurrent_trials=max_concurrent_trials,
-                                             max_cores_per_trial=max_cores_per_trial, max_nodes=max_nodes,
-                                             max_trials=max_trials, timeout_minutes=timeout_minutes,
-                                             trial_timeout_minutes=trial_timeout_minutes).items() if v is not None}
+        self.limits = TabularLimitSettings(
+            enable_early_termination=enable_early_termination, exit_score=exit_score,
+            max_concurrent_trials=max_concurrent_trials, max_cores_per_trial=max_cores_per_trial, max_nodes=max_nodes,
+            max_trials=max_trials, timeout_minutes=timeout_minutes, trial_timeout_minutes=trial_timeout_minutes)
 
     def set_featurization(self, *, blocked_transformers=None, column_name_and_types=None, dataset_language=None,
                           transformer_params=None, mode=None, enable_dnn_featurization=None):
@@ -67,18 +99,18 @@ class RegressionJob(Job):
             raise invalid("The embedded workspace's AutoML takes set_featurization(mode=\"auto\"|\"off\") only.")
         if mode not in (None, "auto", "off"):
             raise invalid(f"set_featurization(mode={mode!r}): pass \"auto\" or \"off\".")
-        self.featurization = {"mode": mode or "auto"}
+        self.featurization = TabularFeaturizationSettings(mode=mode or "auto")
 
     def set_training(self, *, enable_onnx_compatible_models=None, enable_dnn_training=None,
                      enable_model_explainability=None, enable_stack_ensemble=None, enable_vote_ensemble=None,
                      stack_ensemble_settings=None, ensemble_model_download_timeout=None,
                      allowed_training_algorithms=None, blocked_training_algorithms=None, training_mode=None):
-        self.training = {k: v for k, v in dict(enable_model_explainability=enable_model_explainability,
-                                               enable_stack_ensemble=enable_stack_ensemble,
-                                               enable_vote_ensemble=enable_vote_ensemble,
-                                               allowed_training_algorithms=allowed_training_algorithms,
-                                               blocked_training_algorithms=blocked_training_algorithms).items()
-                         if v is not None}
+        if enable_model_explainability is None:  # regression(enable_model_explainability=...) still holds
+            enable_model_explainability = self.training.enable_model_explainability
+        self.training = RegressionTrainingSettings(
+            enable_model_explainability=enable_model_explainability, enable_stack_ensemble=enable_stack_ensemble,
+            enable_vote_ensemble=enable_vote_ensemble, allowed_training_algorithms=allowed_training_algorithms,
+            blocked_training_algorithms=blocked_training_algorithms)
 
 
 def _frame(local, job):
@@ -122,7 +154,8 @@ def submit(ml_client, job, experiment):
     if job.primary_metric not in _METRICS:
         raise invalid(f"primary_metric={job.primary_metric!r} is not a regression metric: use one of "
                       f"{', '.join(_METRICS)}.")
-    minutes = job.limits.get("timeout_minutes")
+    limits, training = job.limits, job.training
+    minutes = limits.timeout_minutes
     if minutes is not None and minutes < _MIN_TIMEOUT_MINUTES:
         raise invalid(f"set_limits(timeout_minutes={minutes}): AutoML needs at least {_MIN_TIMEOUT_MINUTES} "
                       "minutes (the embedded workspace then shortens the search to fit this machine).")
@@ -134,20 +167,21 @@ def submit(ml_client, job, experiment):
             raise ResourceNotFoundError(f"Compute {job.compute} was not found in this workspace.")
     frame, dataset = _frame(local, job)
     folds = job.n_cross_validations
+    early = limits.enable_early_termination
     settings = dict(task="regression", training_data=frame, label_column_name=job.target_column_name,
                     primary_metric=job.primary_metric, n_cross_validations=folds,
-                    featurization=job.featurization.get("mode", "auto"),
-                    model_explainability=bool(job._explain), enable_early_stopping=bool(
-                        job.limits.get("enable_early_termination", True)))
+                    featurization=job.featurization.mode or "auto",
+                    model_explainability=bool(training.enable_model_explainability),
+                    enable_early_stopping=True if early is None else bool(early))
     if minutes is not None:
         settings["experiment_timeout_hours"] = minutes / 60
-    if job.limits.get("trial_timeout_minutes") is not None:
-        settings["iteration_timeout_minutes"] = job.limits["trial_timeout_minutes"]
-    if job.limits.get("max_concurrent_trials") is not None:
-        settings["max_concurrent_iterations"] = job.limits["max_concurrent_trials"]
+    if limits.trial_timeout_minutes is not None:
+        settings["iteration_timeout_minutes"] = limits.trial_timeout_minutes
+    if limits.max_concurrent_trials is not None:
+        settings["max_concurrent_iterations"] = limits.max_concurrent_trials
     for key in ("allowed_training_algorithms", "blocked_training_algorithms"):
-        if key in job.training:
-            settings[key.replace("training_algorithms", "models")] = job.training[key]
+        if getattr(training, key) is not None:
+            settings[key.replace("training_algorithms", "models")] = getattr(training, key)
     config = AutoMLConfig(**settings)
     engine = config._engine_config(frame, config._checked_settings())
     tags = {"dataset": dataset, "compute_target": job.compute or "serverless",

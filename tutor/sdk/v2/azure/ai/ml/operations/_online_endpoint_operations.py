@@ -20,10 +20,8 @@ from azure.ai.ml._embedded import Subset, backend, invalid, not_found, translate
 
 __all__ = ["OnlineEndpointOperations"]
 
-#: The service kind an endpoint is recorded with (azureml's compute type of managed endpoints).
-KIND = "MIR"
-#: Where the endpoint's settings live in the service record's properties.
-ENDPOINT = "endpoint"
+from tutor.workspace.local.endpoints import ENDPOINT, KIND  # the record's shape has one owner
+
 _NAME = re.compile(r"^[a-zA-Z]([-a-zA-Z0-9]*[a-zA-Z0-9])?$")
 _AUTH_MODES = ("key", "aml_token", "aad_token")
 NO_DEPLOYMENT = "the endpoint has no deployment yet"
