@@ -137,6 +137,7 @@ def test_with_the_lessons_two_minutes_automl_beats_the_courses_linear_regression
     assert evaluation["rmse"] < 3.685 and evaluation["mape"] < 0.139
 
 
+@pytest.mark.slow  # a real search interrupted midway
 def test_ctrl_c_stops_the_search_and_keeps_the_best_so_far(data_path: Path, course_dir: Path) -> None:
     """SIGINT (Ctrl-C) in the middle of the search: the step keeps the best model so far (--yes
     answers "keep it?" with its default, yes), the parent run completes with its children."""

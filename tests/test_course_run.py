@@ -70,7 +70,9 @@ def _status(course_dir: Path, key: str) -> str | None:
         return None
 
 
-@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT], ids=["killed", "ctrl-c"])
+# SIGINT (Ctrl-C) in the default run; SIGKILL with the slow tests (the same path, the slower way down).
+@pytest.mark.parametrize("sig", [pytest.param(signal.SIGKILL, id="killed", marks=pytest.mark.slow),
+                                 pytest.param(signal.SIGINT, id="ctrl-c")])
 def test_an_interrupted_step_runs_again_and_nothing_finished_is_lost(
         data_path: Path, course_dir: Path, sig: signal.Signals) -> None:
     # Only the data lesson, so the step we interrupt (loading pandas and the parquet) takes long enough.

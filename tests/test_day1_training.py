@@ -9,6 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from tutor_testing import run_tutor, tutor_env
 
 DAY1 = ["day1-setup", "day1-compute", "day1-data", "day1-training"]
@@ -112,6 +114,7 @@ def test_a_deleted_cluster_says_how_to_make_it_again(data_path: Path, course_dir
     assert trained.returncode == 0, trained.stdout[-2000:]
 
 
+@pytest.mark.slow  # five real runs around a kill
 def test_a_run_submitted_just_before_a_kill_is_not_submitted_again(data_path: Path, course_dir: Path) -> None:
     """The narrowest window: the run is in the workspace, but the tutor died before saving its id.
 

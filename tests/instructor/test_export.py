@@ -338,6 +338,7 @@ def test_own_code_that_uses_a_name_nothing_makes_is_shown_and_the_reference_runs
     assert "cell(s) hold" not in cells[0].source
 
 
+@pytest.mark.slow  # runs a whole exported course a second time
 def test_the_exported_script_runs_the_learners_own_code(rehearsed, data_path: Path, tmp_path: Path, course) -> None:
     """A finished course whose learner solved three exercises their own way: the script runs their code, and
     the lesson cells after it run on what it made."""
