@@ -403,3 +403,30 @@ def blanked_score(body: str) -> str:
     from tutor.paths import course_resource
 
     return blanked((course_resource("score") / "score.py").read_text(encoding="utf-8"), "run", body)
+
+
+@pytest.mark.slow
+def test_a_v2_learners_export_runs_offline_in_azure_ai_ml(data_path: Path, course_dir: Path) -> None:
+    """A learner who did the whole course on the SDK v2 track: the exported script is their course in
+    azure-ai-ml (no azureml import), and plain python runs it again in the course folder, offline."""
+    from tutor.workspace.local import LocalWorkspace
+    from tutor_testing import run_tutor
+
+    done = run_tutor(["start", "--yes", "--sdk", "v2", "-u", "vera", "-w", "local", "-C", str(course_dir)],
+                     data=data_path, timeout=1500)
+    assert done.returncode == 0, done.stdout[-3000:]
+    exported = run_tutor(["export", "-u", "vera", "-C", str(course_dir), "--format", "py"], data=data_path)
+    assert exported.returncode == 0, exported.stderr
+    script = course_dir / "vera-course.py"
+    text = script.read_text()
+    assert "MLClient.from_config" in text and "ml_client.online_deployments.begin_create_or_update" in text
+    assert "from azureml" not in text and "import azureml" not in text
+    ws = LocalWorkspace(course_dir / ".tutor" / "workspaces" / "vera-ws", "vera-ws", create=False)
+    before = len(_runs(ws, "vera-taxi-experiment-r"))
+    run = subprocess.run([sys.executable, script.name], cwd=course_dir, capture_output=True, text=True, timeout=900,
+                         env={k: v for k, v in tutor_env(data_path).items() if k != "PYTHONPATH"})
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    assert "azureml SDK: the embedded workspace vera-ws" in run.stdout
+    assert len(_runs(ws, "vera-taxi-experiment-r")) == before + 5
+    assert "95% interval of the RMSE" in run.stdout
+    assert ws.list_services() == []  # the script's own clean-up deleted its endpoints

@@ -298,7 +298,7 @@ def learner_code(entry: dict[str, Any]) -> str | None:
 
 
 def _learner_cell(mine: str, step: Any, variables: dict[str, str], defined: set[str], later: set[str],
-                  reference: _Code | None) -> tuple[str | None, _Code | None, str]:
+                  reference: _Code | None, track: str = "v1") -> tuple[str | None, _Code | None, str]:
     """The learner's code as a cell (its source, its names), or None and why it cannot run here."""
     from tutor.lessons import render
 
@@ -310,7 +310,8 @@ def _learner_cell(mine: str, step: Any, variables: dict[str, str], defined: set[
         return None, None, f"it is not valid Python as saved: line {exc.lineno}: {exc.msg}"
     # The names the exercise rebuilt from the workspace before the learner typed, where no earlier
     # cell makes them (the tutor's kernel had them; this file starts without).
-    needs: dict[str, str] = dict(step.exercise.needs) if step.exercise is not None else {}
+    exercise = step.exercise_for(track)
+    needs: dict[str, str] = dict(exercise.needs) if exercise is not None else {}
     chosen: set[str] = set()
     while True:
         pieces = [render(code, variables).strip("\n") for name, code in needs.items() if name in chosen]
@@ -409,7 +410,8 @@ def build_cells(doc: dict[str, Any], course: Any, *, course_dir: Path, fmt: str 
                 reference: _Code | None = scan(code)
             except SyntaxError:
                 reference = None
-            source, own_info, why = _learner_cell(mine, step, variables, defined, used_later(index), reference)
+            source, own_info, why = _learner_cell(mine, step, variables, defined, used_later(index), reference,
+                                                    track)
             if source is not None and own_info is not None:
                 own += 1
                 defined |= own_info.bound
