@@ -87,6 +87,10 @@ RULES: tuple[Rule, ...] = (
     Rule((r"ContainerGroupQuotaReached", r"ServiceCapacity", r"ContainerGroupsQuota"),
          "Azure Container Instances has no room for another service in this region ({doing}).",
          "Delete services you no longer need (delete_service), then deploy again."),
+    Rule((r"TooManyRequests", r"\b429\b", r"Rate limit", r"throttl"),
+         "Azure is limiting how fast this subscription may call it, so {doing} was refused after several tries.",
+         "Wait a minute (other scripts or learners on the same subscription may be calling Azure too), then run "
+         "the step again."),
     Rule((r"Connection aborted", r"ConnectionError", r"Max retries exceeded", r"Name or service not known",
           r"Temporary failure in name resolution", r"timed out", r"ServiceUnavailable", r"\b50[234]\b"),
          "Azure could not be reached ({doing}).",
