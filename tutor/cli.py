@@ -507,7 +507,9 @@ def _learner_workspace(name: str, cdir: CourseDir, doc: dict[str, Any]) -> Any:
     from tutor.workspace import open_workspace
 
     recorded = _workspace_of(doc)
-    return open_workspace(Settings(username=name, course_dir=cdir, workspace=recorded or "local"))
+    # predict and cleanup only list, call and delete services and compute: on a Python without
+    # azureml-core, the azure-ai-ml backend does that.
+    return open_workspace(Settings(username=name, course_dir=cdir, workspace=recorded or "local"), v2_fallback=True)
 
 
 def _redeploy_hint(service: str, username: str, course_dir: Path) -> str:

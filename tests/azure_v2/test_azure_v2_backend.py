@@ -162,3 +162,42 @@ def test_what_it_does_not_do_yet_is_said_with_what_to_use_instead(workspace: Any
             call = lambda n=name, args=("x",) * len(takes): getattr(workspace, n)(*args)  # noqa: E731
         error = _raises(call)
         assert "does not do" in error.what and "SDK v1 backend" in (error.fix or "")
+
+
+def test_tutor_cleanup_removes_the_courses_endpoints_and_clusters_on_it(workspace: Any, rest_azure: Any) -> None:
+    """What `tutor cleanup` does (course_resources, then remove_resources) on the azure-ai-ml backend,
+    which it uses on a Python without azureml-core: the course's endpoints and clusters go, the
+    compute instance and other learners' things stay."""
+    from tutor.steps.deployment import course_resources, remove_resources
+
+    _endpoint(rest_azure, "alice-taxi-cost-pred")
+    _endpoint(rest_azure, "alice2-taxi-cost-pred")  # another learner's
+    workspace.get_or_create_cluster("alicercluster", "STANDARD_D2_V2", 0, 3, 1500)
+    workspace.wait_for_compute("alicercluster")
+    workspace.create_compute_instance("alice-dev")
+    services, clusters = course_resources(workspace, "alice")
+    assert ([s.name for s in services], [c.name for c in clusters]) == (["alice-taxi-cost-pred"], ["alicercluster"])
+    removed, problems = remove_resources(workspace, services, clusters)
+    assert (removed, problems) == (["service alice-taxi-cost-pred", "cluster alicercluster"], [])
+    assert [s.name for s in workspace.list_services()] == ["alice2-taxi-cost-pred"]
+    assert [c.name for c in workspace.list_compute()] == ["alice-dev"]
+
+
+def test_without_azureml_core_cleanup_and_predict_open_the_azure_ai_ml_backend(tmp_path: Any, rest_azure: Any,
+                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    import tutor.workspace.azure as azure_v1
+    from tutor.steps.base import Settings
+    from tutor.paths import CourseDir
+    from tutor.workspace import open_workspace
+    from tutor.workspace.azure_v2.workspace import AzureMLWorkspace
+
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"subscription_id": rest_azure.subscription, "resource_group": rest_azure.resource_group,
+                                  "workspace_name": rest_azure.workspace}))
+    settings = Settings(username="alice", course_dir=CourseDir(tmp_path), workspace=str(config))
+    monkeypatch.setattr(azure_v1, "azure_problem", lambda: "azureml-core is not installed")
+    opened = open_workspace(settings, v2_fallback=True)
+    assert isinstance(opened, AzureMLWorkspace) and opened.name == rest_azure.workspace
+    assert not rest_azure.requests  # nothing reaches Azure before the first call that needs it

@@ -50,11 +50,14 @@ def workspace_name(username: str) -> str:
     return f"{username}-ws"
 
 
-def open_workspace(settings: "Settings") -> Workspace:
+def open_workspace(settings: "Settings", *, v2_fallback: bool = False) -> Workspace:
     """The learner's workspace: embedded for ``--workspace local``, else from a config.json.
 
     A config.json written by an embedded workspace (``write_config``) names its folder in
-    ``embedded_path`` and reopens it; any other config names an Azure workspace.
+    ``embedded_path`` and reopens it; any other config names an Azure workspace, opened with
+    azureml-core (SDK v1). With ``v2_fallback`` (commands that only list, call and delete
+    services and compute: ``tutor cleanup``, ``tutor predict``), a Python without azureml-core
+    uses the azure-ai-ml backend instead, where it is installed.
     """
     from tutor.workspace.local import LocalWorkspace
 
@@ -74,6 +77,12 @@ def open_workspace(settings: "Settings") -> Workspace:
     embedded = embedded_folder(config)
     if embedded is not None:
         return LocalWorkspace(embedded, config.get("workspace_name"), create=False)
-    from tutor.workspace.azure import open_azure_workspace
+    from tutor.workspace.azure import azure_problem, open_azure_workspace
 
-    return open_azure_workspace(config_path, config, cache_root=settings.course_dir.root / ".tutor" / "azure")
+    cache = settings.course_dir.root / ".tutor" / "azure"
+    if v2_fallback and azure_problem() is not None:
+        from tutor.workspace.azure_v2 import open_azure_v2_workspace, v2_problem
+
+        if v2_problem() is None:
+            return open_azure_v2_workspace(config, config_path=config_path, cache_root=cache)  # type: ignore[return-value]
+    return open_azure_workspace(config_path, config, cache_root=cache)
