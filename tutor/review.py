@@ -277,7 +277,8 @@ def step_view(console: Console, lesson: Lesson, step: Step, index: int, entry: d
     if mine is not None:
         code, file = mine
         title = f"Your code ({file}, as the tutor accepted it)" if file else "Your code (as the tutor accepted it)"
-        blank = step.exercise.blank if step.exercise is not None else ""
+        own_exercise = step.exercise_for(sdk)
+        blank = own_exercise.blank if own_exercise is not None else ""
         part = function_source(code, blank) if file and blank else None
         if part is not None:  # a file exercise: the function the learner wrote, not the whole file
             code, title = part, f"Your code ({blank}() in {file}, as the tutor accepted it)"

@@ -207,17 +207,18 @@ def exercise_tally(steps: dict[str, Any], course: Any) -> ExerciseTally:
     return tally
 
 
-def open_exercise(steps: dict[str, Any], course: Any, current: str | None) -> OpenExercise | None:
-    """The current step's exercise when the learner has started it and not ended it."""
+def open_exercise(steps: dict[str, Any], course: Any, current: str | None, sdk: str = "v1") -> OpenExercise | None:
+    """The current step's exercise (on the learner's SDK track) when they have started it and not ended it."""
     step = next((s for s in course.steps if s.key == current), None) if current else None
-    if step is None or step.exercise is None:
+    exercise = step.exercise_for(sdk) if step is not None else None
+    if step is None or exercise is None:
         return None
     record = (steps.get(step.key) or {}).get("exercise")
     if not isinstance(record, dict) or record.get("status", "open") != "open":
         return None
     return OpenExercise(step=step.key, attempts=_int(record.get("attempts")),
                         hints_used=_int(record.get("hints_used")),
-                        hints_total=len(step.exercise.hints) + len(step.hints),
+                        hints_total=len(exercise.hints) + len(step.hints),
                         time_spent_s=_float(record.get("time_spent_s")),
                         solution_shown=record.get("solution_shown") is True)
 
@@ -340,7 +341,7 @@ def learner_row(path: Path, doc: dict[str, Any], course: Any, now: datetime) -> 
         evidence=key_evidence(entries),
         flags=check_document(doc, course, now=now),
         exercises=exercise_tally(steps, course),
-        open_exercise=open_exercise(steps, course, current),
+        open_exercise=open_exercise(steps, course, current, str(doc.get("sdk") or "v1")),
     )
 
 
