@@ -232,3 +232,15 @@ def test_an_exercise_whose_module_is_missing_is_not_offered_and_the_step_runs_al
     doc = json.loads((tmp_path / "kept" / "progress" / "rehearse.json").read_text())
     assert doc["steps"]["broken-exercise/write"]["exercise"]["status"] == "not offered"
     assert doc["steps"]["broken-exercise/write"]["evidence"]["files"] >= 1  # scripts.copy ran itself
+
+
+def test_a_rehearsal_on_the_v2_track_runs_the_v2_exercises(instructor, data_path: Path) -> None:
+    shipped = course_resource("lessons") / "day1-setup.toml"
+    result = instructor(["rehearse", str(shipped), "--alone", "--sdk", "v2", "--json"], data=data_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    outcomes = {o["key"]: o for o in json.loads(result.stdout)}
+    assert outcomes["day1-setup/connect"]["status"] == "pass"
+    assert outcomes["day1-setup/connect"]["exercise"] == "solved-by-reference"  # MLClient.from_config, checked
+    bad = instructor(["rehearse", str(shipped), "--alone", "--sdk", "v3"], data=data_path)
+    assert bad.returncode == 2 and "--sdk v3: there is no such SDK track" in flat(bad.stderr)
+    assert "Traceback" not in bad.stderr

@@ -290,6 +290,9 @@ def rehearse_command(
     exercises: Annotated[bool, typer.Option("--exercises/--no-exercises", help="Run each exercise's reference "
                                             "solution as a learner's answer, through its checks (the default).")]
     = True,
+    sdk: Annotated[str, typer.Option("--sdk", help="The SDK track to rehearse: v1 (azureml-core) or v2 "
+                                     "(azure-ai-ml: the python_v2 code and the v2 exercises).", metavar="v1|v2")]
+    = "v1",
     plain: PlainOpt = False,
 ) -> None:
     """Rehearse lessons step by step on a scratch course folder.
@@ -308,9 +311,17 @@ def rehearse_command(
 
     out, err = _consoles(plain)
     with _handled(err):
+        from tutor.errors import UsageError
+        from tutor.progress import SDKS
+
+        track = sdk.strip().lower()
+        if track not in SDKS:
+            raise UsageError(f"--sdk {sdk}: there is no such SDK track.",
+                             "Pass --sdk v1 (azureml-core, the original course) or --sdk v2 (azure-ai-ml).")
         found = dataset.locate(data)
         screen = err if as_json else out
-        outcomes = rehearse(list(files or []), found.path, screen, alone=alone, scratch=keep, exercises=exercises)
+        outcomes = rehearse(list(files or []), found.path, screen, alone=alone, scratch=keep, exercises=exercises,
+                            sdk=track)
         print_summary(screen, outcomes)
         if keep is not None:
             screen.print(f"The rehearsal's course folder is kept in {keep}.", highlight=False)

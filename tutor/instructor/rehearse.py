@@ -129,7 +129,8 @@ def rehearsal_course(paths: list[Path] | None, *, alone: bool = False) -> tuple[
 
 
 def rehearse(paths: list[Path] | None, data_path: Path | None, console: Console, *, alone: bool = False,
-             scratch: Path | None = None, username: str = "rehearse", exercises: bool = True) -> list[StepOutcome]:
+             scratch: Path | None = None, username: str = "rehearse", exercises: bool = True,
+             sdk: str = "v1") -> list[StepOutcome]:
     """Run the lessons in ``paths`` (default: the shipped course) step by step; one outcome per step.
 
     With ``exercises`` each exercise's reference solution runs as a learner's answer would (in
@@ -139,7 +140,8 @@ def rehearse(paths: list[Path] | None, data_path: Path | None, console: Console,
     Each outcome is printed on ``console`` as soon as the step ends. The course folder is
     ``scratch`` (kept afterwards, with the progress file, the workspace and the logs) or a new
     temporary directory, removed afterwards. ``data_path`` is the course dataset (None: the
-    tutor's usual search: TUTOR_DATA, the cache or a download).
+    tutor's usual search: TUTOR_DATA, the cache or a download). ``sdk`` is the track rehearsed:
+    "v2" runs each step's python_v2 code's exercises (and the steps' v2 behaviour).
     """
     from tutor.errors import UsageError
     from tutor.instructor.evidence import implausible_metrics
@@ -188,6 +190,7 @@ def rehearse(paths: list[Path] | None, data_path: Path | None, console: Console,
         progress = _WatchedProgress.open(settings.course_dir.progress_file(username), username,
                                          workspace_kind="local", workspace_name=f"{username}-ws")
         with progress:
+            progress.set_sdk(sdk)
             progress.listener, progress.started = ended, started
             wizard = Wizard(course, settings, progress, quiet, AutoPrompter(quiet), exercises=exercises)
             try:
